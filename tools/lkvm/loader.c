@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Recognises what -k names and hands it to the right loader. */
+#include <stdlib.h>
+#include <string.h>
+#include <linux/lkvm.h>
+
+#include "boot.h"
+#include "vm.h"
+
+int load_flat(struct vm *vm, const char *path, const void *buf, size_t size,
+	      u64 load_addr, struct boot_entry *entry)
+{
+	void *dst;
+
+	if (!size) {
+		pr_err("%s: empty file", path);
+		return -1;
+	}
+	dst = gpa_to_hva(vm, load_addr, size);
+	if (!dst) {
+		pr_err("%s: %zu bytes do not fit in guest memory at %#llx",
+		       path, size, (unsigned long long)load_addr);
+		return -1;
+	}
+	memcpy(dst, buf, size);
+	entry->rip = load_addr;
+	return 0;
+}
+
+static bool is_elf(const u8 *buf, size_t size)
+{
+	return size >= 4 && !memcmp(buf, "\177ELF", 4);
+}
+
+/* The boot protocol's "HdrS" signature at 0x202 marks a bzImage. */
+static bool is_bzimage(const u8 *buf, size_t size)
+{
+	return size >= 0x206 && !memcmp(buf + 0x202, "HdrS", 4);
+}
+
+static int load_image(struct vm *vm, const struct boot_config *cfg,
+		      const u8 *buf, size_t size, struct boot_entry *entry)
+{
+	if (cfg->real_mode) {
+		entry->real_mode = true;
+		return load_flat(vm, cfg->kernel, buf, size,
+				 LKVM_REAL_MODE_LOAD, entry);
+	}
+	if (cfg->flat)
+		return load_flat(vm, cfg->kernel, buf, size,
+				 LKVM_PAYLOAD_MIN_LOAD, entry);
+	if (is_elf(buf, size))
+		return load_payload_elf(vm, cfg->kernel, buf, size, entry);
+	if (is_bzimage(buf, size)) {
+		pr_err("%s: bzImage kernels are not supported yet", cfg->kernel);
+		return -1;
+	}
+	pr_err("%s: not a kernel: neither an ELF file nor a bzImage (no \"HdrS\" signature)",
+	       cfg->kernel);
+	return -1;
+}
+
+int boot_load(struct vm *vm, const struct boot_config *cfg,
+	      struct boot_entry *entry)
+{
+	size_t size;
+	u8 *buf;
+	int ret;
+
+	buf = read_file(cfg->kernel, &size);
+	if (!buf)
+		return -1;
+	memset(entry, 0, sizeof(*entry));
+	ret = load_image(vm, cfg, buf, size, entry);
+	free(buf);
+	if (ret || entry->real_mode)
+		return ret;
+	/* Payloads get the stack at the top of RAM below the MMIO hole. */
+	entry->rdi = vm->ram_size;
+	entry->rsp = vm->banks[0].size;
+	return boot_build_long_mode(vm);
+}

@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal state of the tcg-fallback CPU core: one struct per vCPU holding
+ * all guest-visible state, the software TLB and the translation cache.
+ */
+#ifndef TCG_CPU_H
+#define TCG_CPU_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "include/tcg.h"
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/* General registers; r[16] is the address of the next instruction and
+ * r[17] is always zero, so that an effective address is computed without
+ * branches for RIP-relative and base- or index-less forms. */
+enum { R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI };
+#define R_NEXT_RIP	16
+#define R_ZERO		17
+#define NREGS		18
+/* Byte-register encoding for AH/CH/DH/BH (no REX prefix). */
+#define REG_HIGH8	0x20
+
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS };
+
+/* RFLAGS bits. */
+#define F_CF	0x0001
+#define F_PF	0x0004
+#define F_AF	0x0010
+#define F_ZF	0x0040
+#define F_SF	0x0080
+#define F_TF	0x0100
+#define F_IF	0x0200
+#define F_DF	0x0400
+#define F_OF	0x0800
+#define F_IOPL	0x3000
+#define F_NT	0x4000
+#define F_RF	0x10000
+#define F_VM	0x20000
+#define F_AC	0x40000
+#define F_VIF	0x80000
+#define F_VIP	0x100000
+#define F_ID	0x200000
+#define F_ARITH	(F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+#define CR0_PE	(1ull << 0)
+#define CR0_MP	(1ull << 1)
+#define CR0_EM	(1ull << 2)
+#define CR0_TS	(1ull << 3)
+#define CR0_ET	(1ull << 4)
+#define CR0_NE	(1ull << 5)
+#define CR0_WP	(1ull << 16)
+#define CR0_AM	(1ull << 18)
+#define CR0_NW	(1ull << 29)
+#define CR0_CD	(1ull << 30)
+#define CR0_PG	(1ull << 31)
+
+#define CR4_VME		(1ull << 0)
+#define CR4_PVI		(1ull << 1)
+#define CR4_TSD		(1ull << 2)
+#define CR4_DE		(1ull << 3)
+#define CR4_PSE		(1ull << 4)
+#define CR4_PAE		(1ull << 5)
+#define CR4_MCE		(1ull << 6)
+#define CR4_PGE		(1ull << 7)
+#define CR4_PCE		(1ull << 8)
+#define CR4_OSFXSR	(1ull << 9)
+#define CR4_OSXMMEXCPT	(1ull << 10)
+#define CR4_UMIP	(1ull << 11)
+#define CR4_FSGSBASE	(1ull << 16)
+
+#define EFER_SCE	(1ull << 0)
+#define EFER_LME	(1ull << 8)
+#define EFER_LMA	(1ull << 10)
+#define EFER_NXE	(1ull << 11)
+
+/* Exception vectors. */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4,
+	EXC_BR = 5, EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10,
+	EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14, EXC_MF = 16,
+	EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* Page-fault error code bits. */
+#define PF_P	1
+#define PF_W	2
+#define PF_U	4
+#define PF_RSVD	8
+#define PF_I	16
+
+/* Memory access kinds for translation. */
+enum acc { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+
+/*
+ * Lazy flags: arithmetic instructions record their operands and result;
+ * RFLAGS is computed only when read.  cc_op = kind * 4 + log2(size).
+ */
+enum cc_kind { CC_EAGER, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC };
+
+struct tcg_vcpu;
+struct insn;
+typedef void (*exec_fn)(struct tcg_vcpu *c, const struct insn *i);
+
+/*
+ * A decoded instruction.  Decoding happens once per translated block; the
+ * handler reads only these fields, so a JIT can later consume the same
+ * data.
+ */
+struct insn {
+	exec_fn fn;
+	int64_t imm;
+	int32_t disp;
+	uint16_t imm2;		/* ENTER level, far pointer selector */
+	uint8_t len;
+	uint8_t opsz;		/* operand size in bytes: 1, 2, 4, 8 */
+	uint8_t adsz;		/* address size in bytes: 2, 4, 8 */
+	uint8_t seg;		/* segment of the memory operand */
+	uint8_t reg;		/* ModRM.reg (with REX.R; REG_HIGH8 for AH..BH) */
+	uint8_t rm;		/* ModRM.rm register when mod == 3 */
+	uint8_t base, index, scale;	/* memory operand: R_ZERO if absent */
+	uint8_t is_reg;		/* ModRM.mod == 3 */
+	uint8_t sub;		/* handler-specific: ALU op, condition, ... */
+	uint8_t pfx;		/* PFX_* bits */
+	uint8_t opc;		/* last opcode byte */
+	uint8_t modrm;
+};
+
+#define PFX_LOCK	1
+#define PFX_REP		2	/* F3 */
+#define PFX_REPNE	4	/* F2 */
+#define PFX_OPSZ	8	/* 66 */
+#define PFX_REX		16
+#define PFX_REXW	32
+#define PFX_SEG		64	/* explicit segment override */
+
+/* Software TLB: one per privilege class (user/supervisor). */
+#define TLB_BITS	9
+#define TLB_SIZE	(1 << TLB_BITS)
+#define TLB_NONE	(~0ull)
+
+struct tlb_entry {
+	uint64_t tag_r, tag_w, tag_x;	/* linear page, or TLB_NONE */
+	uintptr_t addend;		/* host address - linear address */
+	uint32_t *gen;			/* code generation word of the page */
+	uint64_t gpa;			/* guest-physical page */
+};
+
+/* Code pages: the per-page generation word has this bit set while any
+ * translation of the page exists; a write bumps the generation. */
+#define GEN_CODE	0x80000000u
+
+#define BLOCK_MAX_INSNS	32
+
+struct block {
+	struct block *hnext;
+	uint64_t gpa;
+	uint32_t *gen[2];
+	uint32_t genv[2];
+	uint16_t mode;
+	uint16_t n;
+	struct insn insn[];
+};
+
+#define BLOCK_HASH_BITS	14
+#define BLOCK_HASH_SIZE	(1 << BLOCK_HASH_BITS)
+#define BLOCK_ARENA	(32u << 20)
+
+struct mem_slot {
+	uint64_t gpa, size;
+	uint8_t *host;
+	uint32_t *gen;		/* one word per page */
+	uint32_t slot, flags;
+};
+
+#define MAX_SLOTS	32
+#define MAX_VCPUS	64
+
+struct apic;
+
+struct tcg_vm {
+	struct mem_slot slots[MAX_SLOTS];
+	int nslots;
+	uint32_t mem_epoch;	/* bumped when the slot layout changes */
+	struct tcg_io_ops io;
+	pthread_mutex_t lock;
+	struct tcg_vcpu *vcpus[MAX_VCPUS];
+	void *ioapic;
+};
+
+/* vCPU run states. */
+enum { VCPU_RUNNING, VCPU_HALTED, VCPU_WAIT_SIPI };
+
+struct x87 {
+	long double st[8];
+	uint16_t fcw, fsw, ftw;	/* ftw: 1 bit per physical register (valid) */
+	uint8_t top;
+};
+
+struct tcg_vcpu {
+	uint64_t r[NREGS];
+	uint64_t rip;
+	uint64_t flags;			/* RFLAGS; arithmetic bits valid if cc_op == CC_EAGER */
+	uint32_t cc_op;
+	uint64_t cc_res, cc_a, cc_b, cc_c;
+	int cpl;
+	int code_mode;			/* 2, 4 or 8: default operand/address size */
+	uint64_t sbase[6];		/* effective segment bases (0 in 64-bit mode) */
+	uint32_t stop;			/* leave the current block after this insn */
+	uint64_t icount;
+
+	struct kvm_segment seg[6], tr, ldt;
+	struct kvm_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, efer;
+	uint8_t tpr;			/* CR8 when no LAPIC is attached */
+
+	/* MSRs kept as plain storage. */
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, pat;
+	uint64_t misc_enable, sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t mtrr_def, mtrr_fixed[11], mtrr_var[16], mtrr_cap;
+	uint64_t tsc_offset, spec_ctrl, apic_base;
+	uint64_t kvm_wall_clock, kvm_system_time, kvm_pv_eoi, kvm_async_pf, kvm_steal;
+	uint64_t ucode_rev;
+
+	uint8_t xmm[16][16] __attribute__((aligned(16)));
+	uint32_t mxcsr;
+	struct x87 fpu;
+
+	/* Interrupt state. */
+	bool intr_shadow;
+	bool nmi_pending, nmi_blocked;
+	int state;
+	int exc_vec, exc_err;		/* pending exception from raise_exc() */
+	bool exc_has_err;
+	int delivering;			/* vector being delivered, -1 if none */
+	bool in_double_fault;
+
+	struct tlb_entry tlb[2][TLB_SIZE];
+
+	/* Translation cache. */
+	struct block *hash[BLOCK_HASH_SIZE];
+	uint8_t *arena;
+	size_t arena_used;
+	uint32_t mem_epoch;
+
+	struct tcg_vm *vm;
+	struct apic *apic;
+	unsigned int id;
+	jmp_buf jmp;
+	volatile int kick;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	struct kvm_cpuid_entry2 *cpuid;
+	int ncpuid;
+	char error[160];
+};
+
+/* exec.c / sys.c */
+__attribute__((noreturn)) void raise_exc(struct tcg_vcpu *c, int vec, int err);
+__attribute__((noreturn)) void raise_exc_noerr(struct tcg_vcpu *c, int vec);
+__attribute__((noreturn)) void internal_error(struct tcg_vcpu *c, const char *fmt, ...);
+void deliver_interrupt(struct tcg_vcpu *c, int vec, int kind, int err, bool has_err);
+enum { INT_HW, INT_SOFT, INT_EXC };
+void update_mode(struct tcg_vcpu *c);
+void load_seg_raw(struct tcg_vcpu *c, int s, const struct kvm_segment *k);
+uint64_t read_msr_value(struct tcg_vcpu *c, uint32_t msr, bool *ok);
+bool write_msr_value(struct tcg_vcpu *c, uint32_t msr, uint64_t v);
+void do_cpuid(struct tcg_vcpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+void set_cr0(struct tcg_vcpu *c, uint64_t v);
+void set_cr4(struct tcg_vcpu *c, uint64_t v);
+void set_cr3(struct tcg_vcpu *c, uint64_t v);
+void set_efer(struct tcg_vcpu *c, uint64_t v);
+
+/* flags.c */
+uint64_t get_flags(struct tcg_vcpu *c);
+void set_flags(struct tcg_vcpu *c, uint64_t f);
+bool test_cc(struct tcg_vcpu *c, int cc);
+
+static inline void set_cc(struct tcg_vcpu *c, int kind, int sz, uint64_t res,
+			  uint64_t a, uint64_t b)
+{
+	static const uint8_t lg[9] = { 0, 0, 1, 0, 2, 0, 0, 0, 3 };
+
+	c->cc_op = kind * 4 + lg[sz];
+	c->cc_res = res;
+	c->cc_a = a;
+	c->cc_b = b;
+}
+
+/* mem.c */
+void tlb_flush(struct tcg_vcpu *c);
+void tlb_flush_page(struct tcg_vcpu *c, uint64_t lin);
+uint64_t mem_read_slow(struct tcg_vcpu *c, uint64_t lin, int sz);
+void mem_write_slow(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t v);
+void *mem_host_ptr(struct tcg_vcpu *c, uint64_t lin, int sz);
+void mem_read_buf(struct tcg_vcpu *c, uint64_t lin, void *buf, int len);
+void mem_write_buf(struct tcg_vcpu *c, uint64_t lin, const void *buf, int len);
+uint64_t mem_read_sup(struct tcg_vcpu *c, uint64_t lin, int sz);
+void mem_write_sup(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t v);
+bool translate(struct tcg_vcpu *c, uint64_t lin, enum acc acc, bool user,
+	       uint64_t *gpa, int *err, struct tlb_entry *fill);
+struct mem_slot *find_slot(struct tcg_vm *vm, uint64_t gpa);
+void code_write(struct tcg_vcpu *c, uint32_t *gen);
+void phys_access(struct tcg_vcpu *c, uint64_t gpa, void *data, int len, bool write);
+
+static inline struct tlb_entry *tlb_of(struct tcg_vcpu *c, uint64_t lin)
+{
+	return &c->tlb[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+static inline uint64_t host_load(const void *p, int sz)
+{
+	switch (sz) {
+	case 1: return *(const uint8_t *)p;
+	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+	default: { uint64_t v; memcpy(&v, p, 8); return v; }
+	}
+}
+
+static inline void host_store(void *p, int sz, uint64_t v)
+{
+	switch (sz) {
+	case 1: *(uint8_t *)p = v; break;
+	case 2: { uint16_t x = v; memcpy(p, &x, 2); break; }
+	case 4: { uint32_t x = v; memcpy(p, &x, 4); break; }
+	default: memcpy(p, &v, 8); break;
+	}
+}
+
+static inline uint64_t mem_read(struct tcg_vcpu *c, uint64_t lin, int sz)
+{
+	struct tlb_entry *e = tlb_of(c, lin);
+
+	if (likely(e->tag_r == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000u - sz))
+		return host_load((void *)(uintptr_t)(lin + e->addend), sz);
+	return mem_read_slow(c, lin, sz);
+}
+
+static inline void mem_write(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t v)
+{
+	struct tlb_entry *e = tlb_of(c, lin);
+
+	if (likely(e->tag_w == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000u - sz &&
+		   !(*e->gen & GEN_CODE))) {
+		host_store((void *)(uintptr_t)(lin + e->addend), sz, v);
+		return;
+	}
+	mem_write_slow(c, lin, sz, v);
+}
+
+/* Register access by operand size. */
+static inline uint64_t get_reg(struct tcg_vcpu *c, int r, int sz)
+{
+	switch (sz) {
+	case 1:
+		if (r & REG_HIGH8)
+			return (c->r[r & 3] >> 8) & 0xff;
+		return c->r[r] & 0xff;
+	case 2: return c->r[r] & 0xffff;
+	case 4: return c->r[r] & 0xffffffff;
+	default: return c->r[r];
+	}
+}
+
+static inline void set_reg(struct tcg_vcpu *c, int r, int sz, uint64_t v)
+{
+	switch (sz) {
+	case 1:
+		if (r & REG_HIGH8)
+			c->r[r & 3] = (c->r[r & 3] & ~0xff00ull) | ((v & 0xff) << 8);
+		else
+			c->r[r] = (c->r[r] & ~0xffull) | (v & 0xff);
+		break;
+	case 2: c->r[r] = (c->r[r] & ~0xffffull) | (v & 0xffff); break;
+	case 4: c->r[r] = (uint32_t)v; break;
+	default: c->r[r] = v; break;
+	}
+}
+
+static inline uint64_t size_mask(int sz)
+{
+	return sz == 8 ? ~0ull : (1ull << (sz * 8)) - 1;
+}
+
+static inline uint64_t sext(uint64_t v, int sz)
+{
+	switch (sz) {
+	case 1: return (int64_t)(int8_t)v;
+	case 2: return (int64_t)(int16_t)v;
+	case 4: return (int64_t)(int32_t)v;
+	default: return v;
+	}
+}
+
+/* Linear address of the ModRM memory operand. */
+static inline uint64_t ea_lin(struct tcg_vcpu *c, const struct insn *i)
+{
+	uint64_t a = (uint64_t)(int64_t)i->disp + c->r[i->base] +
+		     (c->r[i->index] << i->scale);
+
+	if (i->adsz == 8)
+		return a + c->sbase[i->seg];
+	if (i->adsz == 4)
+		a = (uint32_t)a;
+	else
+		a = (uint16_t)a;
+	a += c->sbase[i->seg];
+	return c->code_mode == 8 ? a : (uint32_t)a;
+}
+
+/* Linear address of seg:off, for string instructions and stack accesses. */
+static inline uint64_t seg_lin(struct tcg_vcpu *c, int s, uint64_t off)
+{
+	uint64_t a = off + c->sbase[s];
+
+	return c->code_mode == 8 ? a : (uint32_t)a;
+}
+
+static inline uint64_t rd_rm(struct tcg_vcpu *c, const struct insn *i, int sz)
+{
+	if (i->is_reg)
+		return get_reg(c, i->rm, sz);
+	return mem_read(c, ea_lin(c, i), sz);
+}
+
+static inline void wr_rm(struct tcg_vcpu *c, const struct insn *i, int sz, uint64_t v)
+{
+	if (i->is_reg)
+		set_reg(c, i->rm, sz, v);
+	else
+		mem_write(c, ea_lin(c, i), sz, v);
+}
+
+/* Stack. */
+static inline int stack_size(struct tcg_vcpu *c)
+{
+	if (c->code_mode == 8)
+		return 8;
+	return c->seg[S_SS].db ? 4 : 2;
+}
+
+static inline uint64_t sp_mask(struct tcg_vcpu *c)
+{
+	return size_mask(stack_size(c));
+}
+
+void push(struct tcg_vcpu *c, int sz, uint64_t v);
+uint64_t pop(struct tcg_vcpu *c, int sz);
+
+/* decode.c */
+struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin);
+void tc_flush(struct tcg_vcpu *c);
+
+/* Handlers of the undefined opcode and other shared ones. */
+void op_ud(struct tcg_vcpu *c, const struct insn *i);
+
+#endif /* TCG_CPU_H */
