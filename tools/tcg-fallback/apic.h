@@ -119,7 +119,9 @@ static inline bool apic_has_event(const struct tcg_apic *a)
 /*
  * Blocks the calling vCPU thread (HLT) until apic_has_event() is true, or
  * until *@stop is true.  Whoever sets *@stop must then call apic_wake() so
- * that a sleeping vCPU re-checks it.  @stop may be NULL.
+ * that a sleeping vCPU re-checks it; *@stop is read with an atomic acquire
+ * load, so set it with __atomic_store_n(stop, true, __ATOMIC_RELEASE) to be
+ * free of data races.  @stop may be NULL.
  */
 void apic_wait_event(struct tcg_apic *a, const volatile bool *stop);
 void apic_wake(struct tcg_apic *a);

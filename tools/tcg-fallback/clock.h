@@ -58,6 +58,9 @@ struct tcg_vcpu_clock {
 	uint64_t system_time_msr;	/* last MSR_KVM_SYSTEM_TIME(_NEW) write */
 	uint64_t wall_clock_msr;	/* last MSR_KVM_WALL_CLOCK(_NEW) write */
 	uint32_t pvti_version;		/* version field of our pvclock writes */
+	/* Called after a guest write moved the TSC (the LAPIC's deadline). */
+	void (*tsc_changed)(void *opaque);
+	void *tsc_changed_opaque;
 };
 
 static inline uint32_t clock_tsc_khz(void)
