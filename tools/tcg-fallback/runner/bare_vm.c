@@ -61,6 +61,8 @@ struct bvm_ops {
 	enum bvm_exit (*run)(struct bare_vm *vm);
 	void (*kick)(struct bare_vm *vm);
 	uint64_t (*insn_count)(struct bare_vm *vm);
+	/* The host wrote guest memory: drop translations of it. */
+	void (*host_write)(struct bare_vm *vm, uint64_t gpa, uint64_t len);
 };
 
 struct bare_vm {
@@ -71,6 +73,12 @@ struct bare_vm {
 	void *pio_opaque;
 	char err[256];
 	volatile sig_atomic_t timed_out;
+	/*
+	 * The PVM flavour of KVM (found on some clouds) leaves SYSCALL at
+	 * CPL 3; the stubs then need the system area, the port (TSS I/O
+	 * bitmap) and WRFSBASE at CPL 3.  Only set for KVM.
+	 */
+	bool cpl3_syscall;
 	/* KVM */
 	int kvm_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
@@ -245,6 +253,7 @@ static enum bvm_exit kvm_run(struct bare_vm *vm)
 
 	for (;;) {
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+			run->immediate_exit = 0;
 			if (errno == EINTR && vm->timed_out)
 				return BVM_EXIT_TIMEOUT;
 			if (errno == EINTR || errno == EAGAIN)
@@ -287,16 +296,20 @@ static enum bvm_exit kvm_run(struct bare_vm *vm)
 	}
 }
 
-/* The SIGALRM handler has already interrupted KVM_RUN. */
+/* Interrupts a KVM_RUN in progress (the signal does) or the next one. */
 static void kvm_kick(struct bare_vm *vm)
 {
-	if (vm->run)
-		vm->run->immediate_exit = 0;
+	vm->run->immediate_exit = 1;
 }
 
 static uint64_t kvm_insn_count(struct bare_vm *vm)
 {
 	return 0;
+}
+
+/* KVM sees host writes as they happen. */
+static void kvm_host_write(struct bare_vm *vm, uint64_t gpa, uint64_t len)
+{
 }
 
 static const struct bvm_ops kvm_ops = {
@@ -312,6 +325,7 @@ static const struct bvm_ops kvm_ops = {
 	.run = kvm_run,
 	.kick = kvm_kick,
 	.insn_count = kvm_insn_count,
+	.host_write = kvm_host_write,
 };
 
 /* ---- TCG ---- */
@@ -469,6 +483,11 @@ static uint64_t tcg_insn_count_op(struct bare_vm *vm)
 	return tcg_vcpu_insn_count(vm->tvcpu);
 }
 
+static void tcg_host_write_op(struct bare_vm *vm, uint64_t gpa, uint64_t len)
+{
+	tcg_vm_host_write(vm->tvm, gpa, len);
+}
+
 static const struct bvm_ops tcg_ops = {
 	.create = tcg_create,
 	.destroy = tcg_destroy,
@@ -482,6 +501,7 @@ static const struct bvm_ops tcg_ops = {
 	.run = tcg_run_op,
 	.kick = tcg_kick_op,
 	.insn_count = tcg_insn_count_op,
+	.host_write = tcg_host_write_op,
 };
 #endif /* HAVE_TCG */
 
@@ -594,7 +614,7 @@ static void build_page_tables(struct bare_vm *vm)
 	*sys_u64(vm, BVM_PDPT) = BVM_PD | PTE_P | PTE_RW | PTE_US;
 	for (i = 0; i < 512; i++)
 		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_RW | PTE_PS |
-			(i ? PTE_US : 0);
+			(i || vm->cpl3_syscall ? PTE_US : 0);
 }
 
 static uint64_t seg_desc(unsigned int type, unsigned int dpl, bool code64)
@@ -608,30 +628,51 @@ static uint64_t seg_desc(unsigned int type, unsigned int dpl, bool code64)
 	return d;
 }
 
+/*
+ * The I/O bitmap follows the 0x68-byte TSS.  Normally it lies beyond the
+ * limit (no port at CPL 3); for CPL 3 stubs it allows the syscall port only
+ * (33 bytes: ports 0-263, the last byte all ones as required).
+ */
+#define IOMAP_LEN	33
+
+static uint64_t tss_limit(struct bare_vm *vm)
+{
+	return 0x67 + (vm->cpl3_syscall ? IOMAP_LEN : 0);
+}
+
 static void build_gdt_idt_tss(struct bare_vm *vm)
 {
 	uint64_t *gdt = sys_u64(vm, BVM_GDT);
 	uint64_t *idt = sys_u64(vm, BVM_IDT);
-	uint64_t tss = BVM_TSS, limit = 0x67;
+	uint8_t *iomap = bvm_gpa(vm, BVM_TSS + 0x68, IOMAP_LEN);
+	uint64_t tss = BVM_TSS, limit = tss_limit(vm), off, dpl;
 	unsigned int v;
 
-	gdt[1] = seg_desc(0xb, 0, true);	/* kernel code */
-	gdt[2] = seg_desc(0x3, 0, false);	/* kernel data */
-	gdt[3] = seg_desc(0x3, 3, false);	/* user data */
-	gdt[4] = seg_desc(0xb, 3, true);	/* user code */
-	gdt[5] = limit | (tss & 0xffffff) << 16 | 0x8bULL << 40 |
-		 ((tss >> 24) & 0xff) << 56;	/* busy 64-bit TSS */
-	gdt[6] = tss >> 32;
+	if (vm->cpl3_syscall) {
+		memset(iomap, 0xff, IOMAP_LEN);
+		iomap[BVM_SYSCALL_PORT / 8] &= ~(1 << (BVM_SYSCALL_PORT % 8));
+	}
+
+	gdt[BVM_SEL_KCODE / 8] = seg_desc(0xb, 0, true);
+	gdt[BVM_SEL_KDATA / 8] = seg_desc(0x3, 0, false);
+	gdt[BVM_SEL_UCODE32 / 8] = seg_desc(0xb, 3, false);
+	gdt[BVM_SEL_UDATA / 8] = seg_desc(0x3, 3, false);
+	gdt[BVM_SEL_UCODE / 8] = seg_desc(0xb, 3, true);
+	/* busy 64-bit TSS */
+	gdt[BVM_SEL_TSS / 8] = limit | (tss & 0xffffff) << 16 | 0x8bULL << 40 |
+			       ((tss >> 24) & 0xff) << 56;
+	gdt[BVM_SEL_TSS / 8 + 1] = tss >> 32;
 	/* TSS.RSP0: the stack for exceptions taken at CPL 3. */
 	*sys_u64(vm, BVM_TSS + 4) = BVM_KSTACK_TOP;
-	*(uint16_t *)bvm_gpa(vm, BVM_TSS + 102, 2) = 0x68;	/* no I/O bitmap */
+	*(uint16_t *)bvm_gpa(vm, BVM_TSS + 102, 2) = 0x68;	/* I/O map base */
 
 	for (v = 0; v < 32; v++) {
-		uint64_t off = BVM_STUBS + (bvm_exc_stubs - bvm_stubs_start) +
-			       16 * v;
-
+		off = BVM_STUBS + (bvm_exc_stubs - bvm_stubs_start) + 16 * v;
+		/* INT3 and INTO may be used at CPL 3, as under Linux. */
+		dpl = v == 3 || v == 4 ? 3 : 0;
 		idt[2 * v] = (off & 0xffff) | (uint64_t)BVM_SEL_KCODE << 16 |
-			     0x8eULL << 40 | (off >> 16 & 0xffff) << 48;
+			     (0x8eULL | dpl << 5) << 40 |
+			     (off >> 16 & 0xffff) << 48;
 		idt[2 * v + 1] = off >> 32;
 	}
 }
@@ -655,20 +696,20 @@ static int set_long_mode(struct bare_vm *vm)
 	set_seg(&sregs.ds, BVM_SEL_KDATA, 0x3, false);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.tr = (struct kvm_segment){
-		.base = BVM_TSS, .limit = 0x67, .selector = BVM_SEL_TSS,
+		.base = BVM_TSS, .limit = tss_limit(vm), .selector = BVM_SEL_TSS,
 		.type = 0xb, .present = 1,
 	};
 	sregs.ldt = (struct kvm_segment){ .type = 2, .present = 1,
 					  .limit = 0xffff };
 	sregs.gdt.base = BVM_GDT;
-	sregs.gdt.limit = 7 * 8 - 1;
+	sregs.gdt.limit = BVM_SEL_TSS + 16 - 1;
 	sregs.idt.base = BVM_IDT;
 	sregs.idt.limit = 32 * 16 - 1;
 	/* PG, WP, NE, ET, MP, PE; no EM/TS so that SSE runs. */
 	sregs.cr0 = 0x80010033;
 	sregs.cr3 = BVM_PML4;
-	/* PAE, OSFXSR, OSXMMEXCPT */
-	sregs.cr4 = 0x620;
+	/* PAE, OSFXSR, OSXMMEXCPT; FSGSBASE for a CPL 3 syscall stub */
+	sregs.cr4 = 0x620 | (vm->cpl3_syscall ? 0x10000 : 0);
 	/* NXE, LMA, LME, SCE */
 	sregs.efer = 0xd01;
 	sregs.apic_base = 0xfee00900;
@@ -684,7 +725,7 @@ static int set_msrs_fpu_cpuid(struct bare_vm *vm)
 		.hdr.nmsrs = 3,
 		.e = {
 			{ .index = MSR_STAR,
-			  .data = (uint64_t)(BVM_SEL_KDATA) << 48 |
+			  .data = (uint64_t)(BVM_SEL_UCODE32 & ~3) << 48 |
 				  (uint64_t)BVM_SEL_KCODE << 32 },
 			{ .index = MSR_LSTAR,
 			  .data = BVM_STUBS +
@@ -723,6 +764,7 @@ struct bare_vm *bvm_create(enum bvm_backend be, char *why, size_t len)
 	}
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
 	vm->ops = backend_ops(be);
+	vm->cpl3_syscall = be == BVM_KVM;
 	if (!vm->ops) {
 		bvm_backend_available(be, why, len);
 		free(vm);
@@ -833,6 +875,11 @@ enum bvm_exit bvm_run(struct bare_vm *vm, unsigned int timeout_ms)
 	if (timeout_ms)
 		disarm_timer();
 	return e;
+}
+
+void bvm_host_write(struct bare_vm *vm, uint64_t gpa, uint64_t len)
+{
+	vm->ops->host_write(vm, gpa, len);
 }
 
 uint64_t bvm_insn_count(struct bare_vm *vm)

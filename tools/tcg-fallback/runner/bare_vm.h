@@ -22,11 +22,13 @@
 #define BVM_SYS_SIZE		0x200000
 #define BVM_MAP_LIMIT		0x40000000
 
-#define BVM_SEL_KCODE		0x08
-#define BVM_SEL_KDATA		0x10
-#define BVM_SEL_UDATA		0x1b	/* SYSRET: STAR[63:48] + 8, RPL 3 */
-#define BVM_SEL_UCODE		0x23	/* SYSRET: STAR[63:48] + 16, RPL 3 */
-#define BVM_SEL_TSS		0x28
+/* Linux's GDT layout (some hypervisors expect it) */
+#define BVM_SEL_KCODE		0x10
+#define BVM_SEL_KDATA		0x18
+#define BVM_SEL_UCODE32		0x23	/* SYSRET base: STAR[63:48] */
+#define BVM_SEL_UDATA		0x2b	/* STAR[63:48] + 8 */
+#define BVM_SEL_UCODE		0x33	/* STAR[63:48] + 16 */
+#define BVM_SEL_TSS		0x40
 
 /* The stubs' syscall entry writes this port after saving the arguments. */
 #define BVM_SYSCALL_PORT	0xf8
@@ -117,6 +119,12 @@ void *bvm_add_memory(struct bare_vm *vm, uint64_t gpa, uint64_t size);
 /* Host address of [gpa, gpa + len) if it is all backed, else NULL. */
 void *bvm_gpa(struct bare_vm *vm, uint64_t gpa, uint64_t len);
 struct bvm_info *bvm_info(struct bare_vm *vm);
+
+/*
+ * Tells the backend the host wrote guest memory [gpa, gpa + len) between
+ * runs (or from a port handler), so that no stale translation of it runs.
+ */
+void bvm_host_write(struct bare_vm *vm, uint64_t gpa, uint64_t len);
 
 void bvm_set_pio(struct bare_vm *vm, bvm_pio_fn *fn, void *opaque);
 

@@ -63,19 +63,44 @@ bvm_syscall_entry:
 	outb %al, $BVM_SYSCALL_PORT
 	movl INFO(SYS_MSR), %ecx
 	testl %ecx, %ecx
-	jz 1f
+	jz 2f
+	movw %cs, %ax
+	testb $3, %al
+	jnz 1f
 	movl INFO(SYS_MSR_VAL), %eax
 	movl INFO(SYS_MSR_VAL) + 4, %edx
 	wrmsr
-	movq $0, INFO(SYS_MSR)
-1:	cmpq $0, INFO(SYS_STOP)
-	jne 2f
-	movq INFO(SYS_RCX), %rcx
+	jmp 3f
+1:	movq INFO(SYS_MSR_VAL), %rax
+	cmpl $0xc0000100, %ecx
+	jne 4f
+	wrfsbase %rax
+	jmp 3f
+4:	wrgsbase %rax
+3:	movq $0, INFO(SYS_MSR)
+2:	cmpq $0, INFO(SYS_STOP)
+	jne 6f
 	movq INFO(SYS_ARGS) + 16, %rdx
 	movq INFO(SYS_RET), %rax
+	movw %cs, %cx
+	testb $3, %cl
+	jnz 5f
+	movq INFO(SYS_RCX), %rcx
 	sysretq
-2:	hlt
-	jmp 2b
+6:	hlt
+	jmp 6b
+
+/*
+ * Still at CPL 3: the PVM flavour of KVM on some clouds does not switch
+ * privilege on SYSCALL.  bvm_create() made the system area, the port and
+ * WRFSBASE usable at CPL 3 for it; return without SYSRET, below the
+ * caller's red zone.
+ */
+5:	leaq -128(%rsp), %rsp
+	pushq %r11
+	popfq
+	leaq 128(%rsp), %rsp
+	jmp *INFO(SYS_RCX)
 
 /* The host put an IRETQ frame to CPL 3 at the top of the kernel stack. */
 bvm_user_entry:
