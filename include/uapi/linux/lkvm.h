@@ -8,6 +8,7 @@
 #ifndef _UAPI_LINUX_LKVM_H
 #define _UAPI_LINUX_LKVM_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 /*
@@ -54,6 +55,7 @@
  * guest-physical and are translated through the memory table.
  * Documentation/lkvm-blk.rst specifies every ioctl and netlink attribute.
  */
+
 #define LKVM_BLK_API_VERSION	1
 #define LKVM_BLK_IOC		0xB8
 
@@ -156,6 +158,7 @@ enum lkvm_genl_cmd {
 	LKVM_CMD_GET_INSTANCE,
 	__LKVM_CMD_MAX,
 };
+
 #define LKVM_CMD_MAX (__LKVM_CMD_MAX - 1)
 
 enum lkvm_genl_attr {
@@ -177,6 +180,138 @@ enum lkvm_genl_attr {
 	LKVM_ATTR_LAST_AVAIL,		/* u32, next avail index to serve */
 	__LKVM_ATTR_MAX,
 };
+
 #define LKVM_ATTR_MAX (__LKVM_ATTR_MAX - 1)
+
+/*
+ * Control socket (lkvm run <-> lkvm list/stop/pause/resume/debug/stat).
+ *
+ * Each running lkvm listens on a unix stream socket
+ * $XDG_RUNTIME_DIR/lkvm/<name>.sock (~/.lkvm/<name>.sock without
+ * XDG_RUNTIME_DIR).  One request per connection: the client sends a header
+ * and `length` payload bytes, the server answers with a header (status set,
+ * command echoed) and its payload, then closes.  All integers are
+ * little-endian.  Documentation/control.rst is the full specification.
+ */
+#define LKVM_CTL_MAGIC		0x4c54434cU	/* bytes "LCTL" */
+#define LKVM_CTL_VERSION	1
+#define LKVM_CTL_MAX_REQ	4096		/* request payload bytes */
+#define LKVM_CTL_MAX_RESP	(1U << 20)	/* response payload bytes */
+#define LKVM_CTL_NAME_MAX	64		/* name bytes, with the NUL */
+#define LKVM_CTL_MAX_FRAMES	64		/* stack frames per vCPU */
+
+struct lkvm_ctl_hdr {
+	__le32 magic;		/* LKVM_CTL_MAGIC */
+	__le16 version;		/* LKVM_CTL_VERSION of the sender */
+	__le16 command;		/* enum lkvm_ctl_cmd; echoed in the response */
+	__le32 status;		/* enum lkvm_ctl_status; 0 in requests */
+	__le32 length;		/* payload bytes that follow */
+};
+
+enum lkvm_ctl_cmd {
+	LKVM_CTL_STAT = 1,	/* -> struct lkvm_ctl_stat */
+	LKVM_CTL_STOP = 2,	/* orderly stop; lkvm run exits with 0 */
+	LKVM_CTL_PAUSE = 3,	/* every vCPU leaves the guest and waits */
+	LKVM_CTL_RESUME = 4,
+	LKVM_CTL_DEBUG = 5,	/* struct lkvm_ctl_debug_req -> lkvm_ctl_debug */
+};
+
+enum lkvm_ctl_status {
+	LKVM_CTL_OK = 0,
+	LKVM_CTL_E_SHORT = 1,	/* header or payload truncated */
+	LKVM_CTL_E_MAGIC = 2,
+	LKVM_CTL_E_VERSION = 3,	/* response header carries the server's */
+	LKVM_CTL_E_LENGTH = 4,	/* payload too long or wrong for the command */
+	LKVM_CTL_E_COMMAND = 5,	/* unknown command */
+	LKVM_CTL_E_INVAL = 6,	/* a field out of range, or reserved not 0 */
+	LKVM_CTL_E_STATE = 7,	/* not possible now: the guest is stopping */
+	LKVM_CTL_E_TIMEOUT = 8,	/* vCPUs did not leave the guest in time */
+	LKVM_CTL_E_PERM = 9,	/* peer is neither root nor lkvm's user */
+	LKVM_CTL_E_INTERNAL = 10,	/* the accelerator failed */
+};
+
+enum lkvm_ctl_state {
+	LKVM_CTL_RUNNING = 1,
+	LKVM_CTL_PAUSED = 2,
+	LKVM_CTL_STOPPING = 3,
+};
+
+/* STAT response.  Later versions may append fields; readers skip them. */
+struct lkvm_ctl_stat {
+	__le32 pid;
+	__le32 state;		/* enum lkvm_ctl_state */
+	__le32 nr_vcpus;
+	__le32 reserved;
+	__le64 ram_bytes;
+	__le64 uptime_ns;
+	char name[LKVM_CTL_NAME_MAX];	/* NUL-terminated */
+	char accel[16];			/* "kvm" or "tcg", NUL-terminated */
+};
+
+/* DEBUG request. */
+struct lkvm_ctl_debug_req {
+	__le32 max_frames;	/* 0..LKVM_CTL_MAX_FRAMES */
+	__le32 flags;		/* must be 0 */
+};
+
+/* Why a vCPU's stack walk ended (lkvm_ctl_vcpu.walk_end). */
+enum lkvm_ctl_walk_end {
+	LKVM_CTL_WALK_DONE = 0,		/* frame pointer 0: outermost frame */
+	LKVM_CTL_WALK_LIMIT = 1,	/* max_frames reached */
+	LKVM_CTL_WALK_UNMAPPED = 2,	/* stack not mapped or not RAM */
+	LKVM_CTL_WALK_BAD_FP = 3,	/* frame pointer misaligned or not rising */
+	LKVM_CTL_WALK_NO_PAGING = 4,	/* not in long mode: no walk */
+};
+
+struct lkvm_ctl_seg {
+	__le64 base;
+	__le32 limit;
+	__le16 selector;
+	/* type | s << 4 | dpl << 5 | p << 7 | avl << 12 | l << 13 | db << 14 | g << 15 */
+	__le16 attrib;
+};
+
+struct lkvm_ctl_dtable {
+	__le64 base;
+	__le16 limit;
+	__u16 padding[3];
+};
+
+/* Segment order in lkvm_ctl_vcpu.seg[]. */
+enum lkvm_ctl_seg_index {
+	LKVM_CTL_CS,
+	LKVM_CTL_DS,
+	LKVM_CTL_ES,
+	LKVM_CTL_FS,
+	LKVM_CTL_GS,
+	LKVM_CTL_SS,
+	LKVM_CTL_TR,
+	LKVM_CTL_LDT,
+	LKVM_CTL_NR_SEGS,
+};
+
+struct lkvm_ctl_vcpu {
+	__le32 id;
+	__le32 nr_frames;	/* valid entries of frames[] */
+	__le32 walk_end;	/* enum lkvm_ctl_walk_end */
+	__le32 reserved;
+	/* rax rcx rdx rbx rsp rbp rsi rdi r8..r15: instruction-encoding order */
+	__le64 gpr[16];
+	__le64 rip;
+	__le64 rflags;
+	__le64 cr0, cr2, cr3, cr4, cr8;
+	__le64 efer;
+	__le64 apic_base;
+	struct lkvm_ctl_seg seg[LKVM_CTL_NR_SEGS];
+	struct lkvm_ctl_dtable gdt, idt;
+	/* frames[0] is rip, then the return address of each frame, innermost first */
+	__le64 frames[LKVM_CTL_MAX_FRAMES];
+};
+
+/* DEBUG response: this header, then nr_vcpus struct lkvm_ctl_vcpu. */
+struct lkvm_ctl_debug {
+	__le32 nr_vcpus;
+	__le32 vcpu_size;	/* sizeof(struct lkvm_ctl_vcpu) of the server */
+};
 
 #endif /* _UAPI_LINUX_LKVM_H */
