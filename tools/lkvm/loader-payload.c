@@ -26,6 +26,11 @@ static int check_ehdr(const char *path, Elf *elf, GElf_Ehdr *eh)
 		pr_err("%s: ELF type %d is not an executable", path, eh->e_type);
 		return -1;
 	}
+	if (eh->e_phentsize != sizeof(Elf64_Phdr)) {
+		pr_err("%s: program header size %d, expected %zu", path,
+		       eh->e_phentsize, sizeof(Elf64_Phdr));
+		return -1;
+	}
 	return 0;
 }
 
@@ -57,6 +62,29 @@ static bool in_segment(const GElf_Phdr *ph, u64 addr)
 	return addr >= ph->p_paddr && addr - ph->p_paddr < ph->p_memsz;
 }
 
+/*
+ * Segments that overlap would silently overwrite each other's code or
+ * zero-fill it: refuse the file instead of running what is left.
+ */
+static bool overlaps_earlier(const char *path, Elf *elf, size_t n,
+			     const GElf_Phdr *ph)
+{
+	GElf_Phdr prev;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, i, &prev) || prev.p_type != PT_LOAD)
+			continue;
+		if (ph->p_paddr < prev.p_paddr + prev.p_memsz &&
+		    prev.p_paddr < ph->p_paddr + ph->p_memsz) {
+			pr_err("%s: segments %zu and %zu overlap at %#llx", path,
+			       i, n, (unsigned long long)ph->p_paddr);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int load_segments(struct vm *vm, const char *path, Elf *elf,
 			 const u8 *file, size_t size, u64 entry)
 {
@@ -76,7 +104,8 @@ static int load_segments(struct vm *vm, const char *path, Elf *elf,
 		}
 		if (ph.p_type != PT_LOAD)
 			continue;
-		if (load_segment(vm, path, file, size, &ph))
+		if (overlaps_earlier(path, elf, i, &ph) ||
+		    load_segment(vm, path, file, size, &ph))
 			return -1;
 		entry_loaded |= (ph.p_flags & PF_X) && in_segment(&ph, entry);
 	}

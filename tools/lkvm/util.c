@@ -44,7 +44,8 @@ void *read_file(const char *path, size_t *size)
 	size_t done = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang us in open(). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		pr_err("cannot open %s: %s", path, strerror(errno));
 		return NULL;
