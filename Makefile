@@ -20,6 +20,7 @@ all: lkvm selftests
 lkvm:
 	$(MAKE) -C tools/lkvm
 	$(MAKE) -C tools/lkvm/guest
+	$(MAKE) -C tools/lkvm/guest-init
 
 tcg:
 	$(MAKE) -C tools/tcg-fallback
@@ -46,6 +47,8 @@ bench: all
 clean:
 	$(MAKE) -C tools/lkvm clean
 	$(MAKE) -C tools/lkvm/guest clean
+	$(MAKE) -C tools/lkvm/guest-init clean
+	$(MAKE) -C tools/tcg-fallback/runner clean
 	$(MAKE) -C tools/tcg-fallback clean
 	$(MAKE) -C selftests TARGETS="$(SELFTEST_TARGETS)" clean
 	$(RM) -r build

@@ -18,7 +18,8 @@ TEST_TIMEOUT ?= 300
 
 all: $(TEST_GEN_PROGS) $(TEST_GEN_FILES)
 
-$(OUTPUT)/%: %.c $(KSFT_DIR)/kselftest_harness.h $(EXTRA_DEPS)
+$(OUTPUT)/%: %.c $(KSFT_DIR)/kselftest_harness.h $(EXTRA_DEPS) \
+		$(top_srcdir)/include/uapi/linux/lkvm.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(EXTRA_OBJS) $(LDLIBS)
 
 $(KSFT_DIR)/kselftest_harness.h:

@@ -34,8 +34,12 @@
 #define EFER_LMA	0x400ULL
 #define EFER_NXE	0x800ULL
 
-/* GDT entries: null, 64-bit code, data; the selectors lkvm.h publishes. */
+/*
+ * GDT entries at the selectors lkvm.h publishes, which are the ones the
+ * Linux boot protocol asks for (__BOOT_CS 0x10, __BOOT_DS 0x18).
+ */
 static const u64 boot_gdt[] = {
+	0,
 	0,
 	0x00af9b000000ffffULL,	/* code: P, DPL0, L, G, exec/read, accessed */
 	0x00cf93000000ffffULL,	/* data: P, DPL0, D/B, G, read/write, accessed */

@@ -17,4 +17,24 @@ bool serial_input_room(void);
 /* lkvm's paravirt exit device (include/uapi/linux/lkvm.h). */
 int exit_dev_init(struct vm *vm);
 
+/* PCI host bridge (pci.h); before any PCI device. */
+int pci_init(struct vm *vm);
+/* virtio-blk on "PATH[,ro]" (a file or block device); once per -d. */
+int virtio_blk_init(struct vm *vm, const char *arg);
+/* virtio-console: the guest's hvc0, output to @out_fd. */
+int virtio_console_init(struct vm *vm, int out_fd);
+/* virtio-rng fed by getrandom(2). */
+int virtio_rng_init(struct vm *vm);
+
+/*
+ * Networking (net.h, Documentation/network.rst).  net_add_option() checks
+ * and records one --network argument.  net_finish_options() ends them:
+ * without any, the guest gets user-mode networking (kvmtool's default); it
+ * returns @cmdline with the guest's address (ip=) in front.  net_init()
+ * opens the backends and adds a virtio-net device for each, after pci_init().
+ */
+int net_add_option(const char *arg);
+const char *net_finish_options(const char *cmdline);
+int net_init(struct vm *vm);
+
 #endif

@@ -6,5 +6,12 @@
 #define LKVM_VERSION "0.1"
 
 int cmd_run(int argc, char **argv);
+/* Control socket clients (cmd-control.c). */
+int cmd_list(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include <linux/lkvm.h>
 
 #include "boot.h"
+#include "linux-boot.h"
 #include "vm.h"
 
 int load_flat(struct vm *vm, const char *path, const void *buf, size_t size,
@@ -32,29 +33,54 @@ static bool is_elf(const u8 *buf, size_t size)
 	return size >= 4 && !memcmp(buf, "\177ELF", 4);
 }
 
-/* The boot protocol's "HdrS" signature at 0x202 marks a bzImage. */
-static bool is_bzimage(const u8 *buf, size_t size)
-{
-	return size >= 0x206 && !memcmp(buf + 0x202, "HdrS", 4);
-}
-
-static int load_image(struct vm *vm, const struct boot_config *cfg,
+static int load_linux(struct vm *vm, const struct boot_config *cfg,
 		      const u8 *buf, size_t size, struct boot_entry *entry)
 {
+	struct linux_kernel k;
+	int ret;
+
+	if (is_bzimage(buf, size))
+		ret = load_bzimage(vm, cfg->kernel, buf, size, &k);
+	else
+		ret = load_vmlinux(vm, cfg->kernel, buf, size, &k);
+	return ret ?: linux_boot_params(vm, cfg, &k, entry);
+}
+
+/* Payloads get the stack at the top of RAM below the MMIO hole. */
+static int load_payload(struct vm *vm, const struct boot_config *cfg,
+			const u8 *buf, size_t size, struct boot_entry *entry)
+{
+	int ret;
+
+	if (cfg->initrd) {
+		pr_err("%s: -i needs a Linux kernel; this is a payload",
+		       cfg->kernel);
+		return -1;
+	}
 	if (cfg->real_mode) {
 		entry->real_mode = true;
 		return load_flat(vm, cfg->kernel, buf, size,
 				 LKVM_REAL_MODE_LOAD, entry);
 	}
 	if (cfg->flat)
-		return load_flat(vm, cfg->kernel, buf, size,
-				 LKVM_PAYLOAD_MIN_LOAD, entry);
+		ret = load_flat(vm, cfg->kernel, buf, size,
+				LKVM_PAYLOAD_MIN_LOAD, entry);
+	else
+		ret = load_payload_elf(vm, cfg->kernel, buf, size, entry);
+	entry->rdi = vm->ram_size;
+	entry->rsp = vm->banks[0].size;
+	return ret;
+}
+
+static int load_image(struct vm *vm, const struct boot_config *cfg,
+		      const u8 *buf, size_t size, struct boot_entry *entry)
+{
+	if (cfg->real_mode || cfg->flat)
+		return load_payload(vm, cfg, buf, size, entry);
+	if (is_bzimage(buf, size) || is_vmlinux(buf, size))
+		return load_linux(vm, cfg, buf, size, entry);
 	if (is_elf(buf, size))
-		return load_payload_elf(vm, cfg->kernel, buf, size, entry);
-	if (is_bzimage(buf, size)) {
-		pr_err("%s: bzImage kernels are not supported yet", cfg->kernel);
-		return -1;
-	}
+		return load_payload(vm, cfg, buf, size, entry);
 	pr_err("%s: not a kernel: neither an ELF file nor a bzImage (no \"HdrS\" signature)",
 	       cfg->kernel);
 	return -1;
@@ -75,8 +101,5 @@ int boot_load(struct vm *vm, const struct boot_config *cfg,
 	free(buf);
 	if (ret || entry->real_mode)
 		return ret;
-	/* Payloads get the stack at the top of RAM below the MMIO hole. */
-	entry->rdi = vm->ram_size;
-	entry->rsp = vm->banks[0].size;
 	return boot_build_long_mode(vm);
 }

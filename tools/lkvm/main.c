@@ -20,6 +20,12 @@ static const struct subcommand {
 	const char *help;
 } subcommands[] = {
 	{ "run", cmd_run, "boot a kernel or payload (lkvm run --help)" },
+	{ "list", cmd_list, "list the running guests" },
+	{ "stat", cmd_stat, "show a guest's state: lkvm stat NAME" },
+	{ "stop", cmd_stop, "stop a guest: lkvm stop NAME" },
+	{ "pause", cmd_pause, "pause a guest's vCPUs: lkvm pause NAME" },
+	{ "resume", cmd_resume, "resume a paused guest: lkvm resume NAME" },
+	{ "debug", cmd_debug, "vCPU registers and stack: lkvm debug [--symbols FILE] NAME" },
 	{ "version", cmd_version, "print lkvm's version" },
 	{ "help", cmd_help, "this text" },
 };

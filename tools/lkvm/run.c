@@ -14,7 +14,10 @@
 
 #include "accel.h"
 #include "boot.h"
+#include "control.h"
 #include "devices.h"
+#include "initramfs.h"
+#include "linux-boot.h"
 #include "lkvm.h"
 
 struct run_opts {
@@ -23,6 +26,11 @@ struct run_opts {
 	u64 cpus;
 	const char *accel;
 	bool dump_regs;
+	int cmd_argc;			/* after "--": run in a Linux guest */
+	char **cmd_argv;
+	const char *disks[8];		/* -d arguments, "PATH[,ro]" */
+	unsigned int nr_disks;
+	const char *name;
 };
 
 enum {
@@ -31,6 +39,8 @@ enum {
 	OPT_FLAT,
 	OPT_REAL_MODE,
 	OPT_DUMP_REGS,
+	OPT_NAME,
+	OPT_NETWORK,
 };
 
 static const struct option run_options[] = {
@@ -45,6 +55,8 @@ static const struct option run_options[] = {
 	{ "flat",	no_argument,	   NULL, OPT_FLAT },
 	{ "real-mode",	no_argument,	   NULL, OPT_REAL_MODE },
 	{ "dump-regs",	no_argument,	   NULL, OPT_DUMP_REGS },
+	{ "name",	required_argument, NULL, OPT_NAME },
+	{ "network",	required_argument, NULL, OPT_NETWORK },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ }
 };
@@ -53,8 +65,10 @@ static void run_usage(FILE *f)
 {
 	fputs("usage: lkvm run [options] [-- command...]\n"
 	      "  -k, --kernel FILE     kernel (bzImage, vmlinux) or ELF payload\n"
-	      "  -i, --initrd FILE     initial ramdisk\n"
-	      "  -d, --disk FILE       disk image (virtio-blk)\n"
+	      "                        (default: the newest /boot/vmlinuz-*)\n"
+	      "  -i, --initrd FILE     initial ramdisk (default for a Linux kernel:\n"
+	      "                        busybox and its virtio modules, made on the fly)\n"
+	      "  -d, --disk FILE[,ro]  disk image (virtio-blk); repeatable\n"
 	      "  -p, --params STR      extra kernel command line\n"
 	      "  -m, --mem MiB         guest memory (default 512)\n"
 	      "  -c, --cpus N          vCPUs (default 1)\n"
@@ -62,7 +76,11 @@ static void run_usage(FILE *f)
 	      "      --accel A         kvm, tcg or auto (default: kvm if usable)\n"
 	      "      --flat            -k is a flat 64-bit binary loaded at 1 MiB\n"
 	      "      --real-mode       -k is a flat binary run in real mode at 0x7c00\n"
-	      "      --dump-regs       print vCPU 0's registers on stderr at exit\n",
+	      "      --dump-regs       print vCPU 0's registers on stderr at exit\n"
+	      "      --name NAME       name for lkvm list/stat/stop/... (default guest-PID)\n"
+	      "      --network mode=user|tap|none[,tapif=IF,host_ip=A.B.C.D/N,\n"
+	      "                guest_ip=A.B.C.D,guest_mac=MAC]  virtio-net (default\n"
+	      "                mode=user: 192.168.33.15, NAT to the host); repeatable\n",
 	      f);
 }
 
@@ -83,8 +101,13 @@ static int parse_run_option(struct run_opts *o, int c, const char *arg)
 	case 'c':
 		return parse_uint("-c", arg, 1, MAX_VCPUS, &o->cpus) ? 0 : -1;
 	case 'd':
-		pr_err("-d %s: disks are not supported yet", arg);
-		return -1;
+		if (o->nr_disks == ARRAY_SIZE(o->disks)) {
+			pr_err("-d %s: at most %zu disks", arg,
+			       ARRAY_SIZE(o->disks));
+			return -1;
+		}
+		o->disks[o->nr_disks++] = arg;
+		return 0;
 	case OPT_CONSOLE:
 		if (strcmp(arg, "serial")) {
 			pr_err("--console %s: only 'serial' is supported", arg);
@@ -108,6 +131,16 @@ static int parse_run_option(struct run_opts *o, int c, const char *arg)
 	case OPT_DUMP_REGS:
 		o->dump_regs = true;
 		return 0;
+	case OPT_NAME:
+		if (!ctl_name_valid(arg)) {
+			pr_err("--name '%s': use 1 to %d of A-Z a-z 0-9 . _ -",
+			       arg, LKVM_CTL_NAME_MAX - 1);
+			return -1;
+		}
+		o->name = arg;
+		return 0;
+	case OPT_NETWORK:
+		return net_add_option(arg);
 	}
 	return -1;
 }
@@ -119,13 +152,14 @@ static int parse_run_args(struct run_opts *o, int argc, char **argv)
 	*o = (struct run_opts) { .mem_mib = 512, .cpus = 1, .accel = "auto" };
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+k:i:d:p:m:c:h", run_options,
+	while ((c = getopt_long(argc, argv, "+:k:i:d:p:m:c:h", run_options,
 				NULL)) != -1) {
 		if (c == 'h') {
 			run_usage(stdout);
 			exit(0);
 		}
 		if (c == '?' || c == ':') {
+			/* A leading ':' in the option string tells them apart. */
 			pr_err("run: %s option '%s' (see lkvm run --help)",
 			       c == ':' ? "missing argument for" : "unknown",
 			       argv[optind - 1]);
@@ -134,15 +168,12 @@ static int parse_run_args(struct run_opts *o, int argc, char **argv)
 		if (parse_run_option(o, c, optarg))
 			return -1;
 	}
-	if (optind < argc) {
-		pr_err("run: running a command in the guest needs a Linux kernel; not supported yet");
-		return -1;
-	}
-	if (!o->boot.kernel) {
-		pr_err("run: no kernel given (-k FILE)");
-		return -1;
-	}
-	return 0;
+	o->cmd_argc = argc - optind;
+	o->cmd_argv = argv + optind;
+	o->boot.cmdline = net_finish_options(o->boot.cmdline);
+	if (!o->boot.kernel)
+		o->boot.kernel = linux_default_kernel();
+	return o->boot.kernel ? 0 : -1;
 }
 
 static int choose_accel(struct vm *vm, const char *name)
@@ -221,8 +252,13 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
+	enum vcpu_exit exit;
 
-	switch (vm->accel_ops->run(vcpu)) {
+	/* VCPU_EXIT_STOP while the machine goes on is a pause. */
+	while ((exit = vm->accel_ops->run(vcpu)) == VCPU_EXIT_STOP &&
+	       control_park(vcpu))
+		;
+	switch (exit) {
 	case VCPU_EXIT_STOP:
 		break;
 	case VCPU_EXIT_HLT:
@@ -279,7 +315,7 @@ static void main_loop(struct vm *vm, int sig_fd)
 		{ .fd = STDIN_FILENO, .events = POLLIN },
 	};
 
-	while (!vm_stopping(vm)) {
+	while (!vm_stopped(vm)) {
 		/* While the UART's FIFO is full, stdin waits. */
 		fds[2].fd = serial_input_room() ? STDIN_FILENO : -1;
 		if (poll(fds, 3, 50) < 0 && errno != EINTR)
@@ -312,6 +348,10 @@ static int report_stop(struct vm *vm)
 	case VM_STOP_SIGNAL:
 		pr_err("stopped by signal %d", vm->exit_status - 128);
 		break;
+	case VM_STOP_RESET:
+		/* lkvm's /init ends through the exit device, never a reset. */
+		pr_err("guest reset the machine: a kernel panic (see above) or a forced reboot");
+		return LKVM_EXIT_ERROR;
 	}
 	return vm->exit_status;
 }
@@ -328,17 +368,51 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+/* The PCI bus: host bridge, virtio console and rng, one blk per -d, NICs. */
+static int setup_pci_devices(struct vm *vm, const struct run_opts *o)
+{
+	unsigned int i;
+
+	if (pci_init(vm))
+		return -1;
+	if (virtio_console_init(vm, STDOUT_FILENO) || virtio_rng_init(vm)) {
+		pr_err("cannot set up the virtio devices");
+		return -1;
+	}
+	for (i = 0; i < o->nr_disks; i++)
+		if (virtio_blk_init(vm, o->disks[i]))
+			return -1;
+	return net_init(vm);
+}
+
 static int setup_machine(struct vm *vm, const struct run_opts *o,
 			 struct boot_entry *entry)
 {
 	if (vm_init_memory(vm, o->mem_mib * MiB) ||
-	    boot_load(vm, &o->boot, entry))
+	    acpi_build(vm, o->cpus) || boot_load(vm, &o->boot, entry))
 		return -1;
-	if (serial_init(vm, STDOUT_FILENO) || exit_dev_init(vm)) {
+	if (serial_init(vm, STDOUT_FILENO) || exit_dev_init(vm) ||
+	    i8042_init(vm) || rtc_init(vm)) {
 		pr_err("cannot register the platform devices");
 		return -1;
 	}
+	if (setup_pci_devices(vm, o))
+		return -1;
 	return create_vcpus(vm, o->cpus, entry);
+}
+
+/*
+ * A guest named with --name must be reachable; an anonymous one still runs
+ * when the socket directory is unusable (no writable $HOME, say).
+ */
+static int setup_control(struct vm *vm, const char *name)
+{
+	if (!control_init(vm, name))
+		return 0;
+	if (name)
+		return -1;
+	pr_err("running without a control socket: lkvm list/stop will not see this guest");
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -351,15 +425,19 @@ int cmd_run(int argc, char **argv)
 
 	if (parse_run_args(&o, argc, argv))
 		return LKVM_EXIT_USAGE;
+	if (initramfs_prepare(&o.boot, o.cmd_argc, o.cmd_argv))
+		return LKVM_EXIT_ERROR;
 	sig_fd = block_signals();
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (sig_fd < 0 || vm.stop_fd < 0)
 		die("cannot create signal/event descriptors: %s", strerror(errno));
 	if (choose_accel(&vm, o.accel))
 		return LKVM_EXIT_ERROR;
-	if (setup_machine(&vm, &o, &entry) || start_vcpus(&vm))
+	if (setup_machine(&vm, &o, &entry) || setup_control(&vm, o.name) ||
+	    start_vcpus(&vm))
 		return LKVM_EXIT_ERROR;
 	main_loop(&vm, sig_fd);
+	control_exit(&vm);
 	for (i = 0; i < vm.nr_vcpus; i++)
 		pthread_join(vm.vcpus[i].thread, NULL);
 	if (o.dump_regs)

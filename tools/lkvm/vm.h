@@ -37,6 +37,7 @@ enum vm_stop {
 	VM_STOP_SHUTDOWN,	/* triple fault */
 	VM_STOP_SIGNAL,		/* SIGINT/SIGTERM to lkvm */
 	VM_STOP_ERROR,		/* accelerator or device failure */
+	VM_STOP_CONTROL,	/* lkvm stop (control socket) */
 };
 
 struct mem_bank {
@@ -59,6 +60,7 @@ struct vm {
 	atomic_int stop_reason;		/* enum vm_stop, first one wins */
 	int exit_status;
 	int stop_fd;			/* eventfd: readable once stopped */
+	atomic_bool pause_req;		/* control.c: vCPUs leave run() and park */
 };
 
 /* Guest-physical to host address; NULL unless [gpa, gpa+len) is RAM. */
@@ -72,10 +74,21 @@ int vm_init_memory(struct vm *vm, u64 ram_size);
  */
 void vm_stop(struct vm *vm, enum vm_stop reason, int status);
 
-static inline bool vm_stopping(struct vm *vm)
+/* vm_stop() was called: the machine is ending. */
+static inline bool vm_stopped(struct vm *vm)
 {
 	return atomic_load_explicit(&vm->stop_reason, memory_order_relaxed) !=
 	       VM_RUNNING;
+}
+
+/*
+ * vCPUs must leave accel_ops->run() (VCPU_EXIT_STOP): the machine is ending,
+ * or pausing (control.c), after which control_park() tells them apart.
+ */
+static inline bool vm_stopping(struct vm *vm)
+{
+	return vm_stopped(vm) ||
+	       atomic_load_explicit(&vm->pause_req, memory_order_relaxed);
 }
 
 #endif

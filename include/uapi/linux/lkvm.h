@@ -41,8 +41,9 @@
  * at CS:IP = 0:LKVM_REAL_MODE_LOAD in real mode, as a boot sector would be.
  */
 #define LKVM_PAYLOAD_PT		0x1000
-#define LKVM_PAYLOAD_CS		0x08
-#define LKVM_PAYLOAD_DS		0x10
+/* The selectors of the Linux 64-bit boot protocol (__BOOT_CS, __BOOT_DS). */
+#define LKVM_PAYLOAD_CS		0x10
+#define LKVM_PAYLOAD_DS		0x18
 #define LKVM_REAL_MODE_LOAD	0x7c00
 #define LKVM_PAYLOAD_MIN_LOAD	0x100000
 

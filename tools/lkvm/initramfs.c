@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An initramfs made on the fly: a "newc" cpio archive (the kernel's
+ * Documentation/driver-api/early-userspace/buffer-format.rst), uncompressed,
+ * holding busybox, lkvm's /init and lkvm-exit, the virtio modules in an
+ * order that satisfies modules.dep, and the command given after "--".
+ */
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "initramfs.h"
+#include "linux-boot.h"
+
+#define CPIO_MAGIC	"070701"
+#define CPIO_TRAILER	"TRAILER!!!"
+#define CONSOLE_MAJOR	5
+#define CONSOLE_MINOR	1
+
+/* What the guest needs for lkvm's devices; modules.dep adds the rest. */
+static const char *const wanted_modules[] = {
+	"virtio", "virtio_ring", "virtio_pci_legacy_dev",
+	"virtio_pci_modern_dev", "virtio_pci", "virtio_blk",
+	"virtio_console", "virtio_rng",
+};
+
+struct cpio {
+	int fd;
+	unsigned int ino;
+	u64 offset;
+	int err;
+};
+
+struct kmod {
+	char *path;		/* relative to the release's directory */
+	char **deps;		/* paths */
+	unsigned int nr_deps;
+	bool listed;
+};
+
+struct modules {
+	struct kmod *mods;
+	unsigned int nr;
+	unsigned int *order;	/* indices into mods, load order */
+	unsigned int nr_order;
+};
+
+/* @a/@b into @out (PATH_MAX bytes); false with a message if too long. */
+static bool join_path(char *out, const char *a, const char *b)
+{
+	if (snprintf(out, PATH_MAX, "%s/%s", a, b) < PATH_MAX)
+		return true;
+	pr_err("%s/%s: path too long", a, b);
+	return false;
+}
+
+static void cpio_write(struct cpio *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len && !c->err) {
+		ssize_t n = write(c->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			c->err = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		len -= n;
+		c->offset += n;
+	}
+}
+
+static void cpio_pad(struct cpio *c)
+{
+	static const char zeros[4];
+
+	cpio_write(c, zeros, ALIGN_UP(c->offset, 4) - c->offset);
+}
+
+static void cpio_entry(struct cpio *c, const char *name, unsigned int mode,
+		       const void *data, size_t size)
+{
+	char hdr[128];
+	unsigned int rmaj = 0, rmin = 0;
+
+	/* The archive's only device node is /dev/console. */
+	if (S_ISCHR(mode)) {
+		rmaj = CONSOLE_MAJOR;
+		rmin = CONSOLE_MINOR;
+	}
+	snprintf(hdr, sizeof(hdr),
+		 "%s%08x%08x%08x%08x%08x%08x%08zx%08x%08x%08x%08x%08zx%08x",
+		 CPIO_MAGIC, ++c->ino, mode, 0, 0, S_ISDIR(mode) ? 2 : 1, 0,
+		 size, 0, 0, rmaj, rmin, strlen(name) + 1, 0);
+	cpio_write(c, hdr, 110);
+	cpio_write(c, name, strlen(name) + 1);
+	cpio_pad(c);
+	cpio_write(c, data, size);
+	cpio_pad(c);
+}
+
+static void cpio_dir(struct cpio *c, const char *name)
+{
+	cpio_entry(c, name, S_IFDIR | 0755, NULL, 0);
+}
+
+/* Adds @host_path as @name; false with a message if it cannot be read. */
+static bool cpio_file(struct cpio *c, const char *name, const char *host_path,
+		      unsigned int perm)
+{
+	size_t size;
+	void *buf = read_file(host_path, &size);
+
+	if (!buf)
+		return false;
+	cpio_entry(c, name, S_IFREG | perm, buf, size);
+	free(buf);
+	return true;
+}
+
+/* "kernel/drivers/char/hw_random/virtio-rng.ko" -> "virtio_rng" */
+static void module_name(const char *path, char *out, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base ? base + 1 : path;
+	for (i = 0; i + 1 < len && base[i] && strncmp(base + i, ".ko", 3); i++)
+		out[i] = base[i] == '-' ? '_' : base[i];
+	out[i] = '\0';
+}
+
+static int find_module(const struct modules *m, const char *name, bool by_path)
+{
+	char n[NAME_MAX];
+	unsigned int i;
+
+	for (i = 0; i < m->nr; i++) {
+		if (by_path) {
+			if (!strcmp(m->mods[i].path, name))
+				return i;
+			continue;
+		}
+		module_name(m->mods[i].path, n, sizeof(n));
+		if (!strcmp(n, name))
+			return i;
+	}
+	return -1;
+}
+
+/* One "path: dep dep ..." line of modules.dep; the line is consumed. */
+static int parse_dep_line(struct modules *m, char *line)
+{
+	char *colon = strchr(line, ':'), *tok, *save;
+	struct kmod *k;
+	void *p;
+
+	if (!colon)
+		return 0;
+	*colon = '\0';
+	p = realloc(m->mods, (m->nr + 1) * sizeof(*m->mods));
+	if (!p)
+		return -1;
+	m->mods = p;
+	k = &m->mods[m->nr++];
+	*k = (struct kmod) { .path = strdup(line) };
+	for (tok = strtok_r(colon + 1, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		p = realloc(k->deps, (k->nr_deps + 1) * sizeof(*k->deps));
+		if (!p)
+			return -1;
+		k->deps = p;
+		k->deps[k->nr_deps++] = strdup(tok);
+	}
+	return k->path ? 0 : -1;
+}
+
+static int read_modules_dep(const char *dir, struct modules *m)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int ret = 0;
+
+	if (!join_path(path, dir, "modules.dep"))
+		return -1;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 1 : -1;
+	while (!ret && getline(&line, &cap, f) > 0)
+		ret = parse_dep_line(m, line);
+	free(line);
+	fclose(f);
+	if (ret)
+		pr_err("%s: out of memory", path);
+	return ret;
+}
+
+/* Depth first: every module after all it needs, each once. */
+static void add_with_deps(struct modules *m, unsigned int i)
+{
+	struct kmod *k = &m->mods[i];
+	unsigned int d;
+	int j;
+
+	if (k->listed)
+		return;
+	k->listed = true;	/* also breaks (malformed) dependency cycles */
+	for (d = 0; d < k->nr_deps; d++) {
+		j = find_module(m, k->deps[d], true);
+		if (j >= 0)
+			add_with_deps(m, j);
+	}
+	m->order[m->nr_order++] = i;
+}
+
+/* Is @name built into the kernel (modules.builtin)? */
+static bool builtin_module(const char *dir, const char *name)
+{
+	char path[PATH_MAX], *line = NULL, n[NAME_MAX];
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	f = join_path(path, dir, "modules.builtin") ? fopen(path, "re") : NULL;
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		module_name(line, n, sizeof(n));
+		found = !strcmp(n, name);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+static void free_modules(struct modules *m)
+{
+	unsigned int i, d;
+
+	for (i = 0; i < m->nr; i++) {
+		for (d = 0; d < m->mods[i].nr_deps; d++)
+			free(m->mods[i].deps[d]);
+		free(m->mods[i].deps);
+		free(m->mods[i].path);
+	}
+	free(m->mods);
+	free(m->order);
+}
+
+/*
+ * The modules to load, in order.  A kernel without a modules directory
+ * (a developer's, with virtio built in) gets none.
+ */
+static int resolve_modules(const char *dir, struct modules *m)
+{
+	unsigned int w;
+	int ret = read_modules_dep(dir, m), i;
+
+	if (ret)
+		return ret > 0 ? 0 : -1;
+	m->order = calloc(m->nr ? m->nr : 1, sizeof(*m->order));
+	if (!m->order) {
+		pr_err("out of memory");
+		return -1;
+	}
+	for (w = 0; w < ARRAY_SIZE(wanted_modules); w++) {
+		i = find_module(m, wanted_modules[w], false);
+		if (i >= 0)
+			add_with_deps(m, i);
+		else if (!builtin_module(dir, wanted_modules[w]))
+			pr_err("warning: %s has no module %s; the guest goes without it",
+			       dir, wanted_modules[w]);
+	}
+	return 0;
+}
+
+static bool add_modules(struct cpio *c, const char *dir, const char *gdir,
+			const struct modules *m)
+{
+	char host[PATH_MAX], guest[PATH_MAX], *list = NULL;
+	size_t list_len = 0;
+	FILE *f = open_memstream(&list, &list_len);
+	unsigned int i;
+	bool ok = f;
+
+	for (i = 0; ok && i < m->nr_order; i++) {
+		const char *path = m->mods[m->order[i]].path;
+
+		ok = join_path(host, dir, path) && join_path(guest, gdir, path) &&
+		     cpio_file(c, guest, host, 0644);
+		fprintf(f, "/%s\n", guest);
+	}
+	if (f)
+		fclose(f);
+	if (ok)
+		cpio_entry(c, "lkvm/modules", S_IFREG | 0644, list, list_len);
+	free(list);
+	return ok;
+}
+
+/* lib/modules/<release>/ and every directory a module lives in. */
+static void add_module_dirs(struct cpio *c, const char *gdir,
+			    const struct modules *m)
+{
+	char path[PATH_MAX], *slash;
+	unsigned int i;
+
+	cpio_dir(c, "lib");
+	cpio_dir(c, "lib/modules");
+	cpio_dir(c, gdir);
+	for (i = 0; i < m->nr_order; i++) {
+		if (!join_path(path, gdir, m->mods[m->order[i]].path))
+			continue;	/* and add_modules() fails on it */
+		/* Parents before children; the kernel ignores repeats. */
+		for (slash = strchr(path + strlen(gdir) + 1, '/'); slash;
+		     slash = strchr(slash + 1, '/')) {
+			*slash = '\0';
+			cpio_dir(c, path);
+			*slash = '/';
+		}
+	}
+}
+
+/* argv as one line of sh, each word single-quoted. */
+static char *quote_command(int argc, char **argv)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	const char *s;
+	int i;
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < argc; i++) {
+		fputs(i ? " '" : "'", f);
+		for (s = argv[i]; *s; s++) {
+			if (*s == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*s, f);
+		}
+		fputc('\'', f);
+	}
+	fputc('\n', f);
+	fclose(f);
+	return out;
+}
+
+/* The guest's /init is busybox's sh: it must not need a dynamic loader. */
+static bool is_static_elf(const char *path)
+{
+	size_t size, i, n;
+	void *buf = read_file(path, &size);
+	bool ok = false;
+	GElf_Phdr ph;
+	Elf *elf;
+
+	if (!buf)
+		return false;
+	elf_version(EV_CURRENT);
+	elf = elf_memory(buf, size);
+	if (elf && elf_kind(elf) == ELF_K_ELF && !elf_getphdrnum(elf, &n)) {
+		ok = true;
+		for (i = 0; i < n; i++)
+			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_INTERP)
+				ok = false;
+	}
+	if (elf)
+		elf_end(elf);
+	free(buf);
+	if (!ok)
+		pr_err("%s: not a statically linked program; install busybox-static",
+		       path);
+	return ok;
+}
+
+static bool add_base(struct cpio *c, const struct initramfs_config *cfg)
+{
+	static const char *const dirs[] = {
+		"bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc",
+		"sys", "tmp", "root", "lkvm",
+	};
+	char path[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dirs); i++)
+		cpio_dir(c, dirs[i]);
+	cpio_entry(c, "dev/console", S_IFCHR | 0600, NULL, 0);
+	if (!is_static_elf(cfg->busybox) ||
+	    !cpio_file(c, "bin/busybox", cfg->busybox, 0755))
+		return false;
+	cpio_entry(c, "bin/sh", S_IFLNK | 0777, "busybox", 7);
+	return join_path(path, cfg->guest_dir, "init") &&
+	       cpio_file(c, "init", path, 0755) &&
+	       join_path(path, cfg->guest_dir, "lkvm-exit") &&
+	       cpio_file(c, "bin/lkvm-exit", path, 0755);
+}
+
+static bool add_command(struct cpio *c, const struct initramfs_config *cfg)
+{
+	char *cmd;
+
+	if (!cfg->argc)
+		return true;
+	cmd = quote_command(cfg->argc, cfg->argv);
+	if (!cmd) {
+		pr_err("out of memory");
+		return false;
+	}
+	cpio_entry(c, "lkvm/cmd", S_IFREG | 0644, cmd, strlen(cmd));
+	free(cmd);
+	return true;
+}
+
+int initramfs_write(int fd, const struct initramfs_config *cfg)
+{
+	struct cpio c = { .fd = fd };
+	struct modules m = { 0 };
+	char dir[PATH_MAX], gdir[PATH_MAX];
+	bool ok;
+
+	if (!join_path(dir, cfg->modules_root, cfg->release) ||
+	    !join_path(gdir, "lib/modules", cfg->release) ||
+	    resolve_modules(dir, &m))
+		return -1;
+	ok = add_base(&c, cfg) && add_command(&c, cfg);
+	if (ok) {
+		add_module_dirs(&c, gdir, &m);
+		ok = add_modules(&c, dir, gdir, &m);
+	}
+	free_modules(&m);
+	if (!ok)
+		return -1;
+	cpio_entry(&c, CPIO_TRAILER, 0, NULL, 0);
+	if (c.err) {
+		pr_err("cannot write the initramfs: %s", strerror(c.err));
+		return -1;
+	}
+	return 0;
+}
+
+void initramfs_defaults(struct initramfs_config *cfg)
+{
+	static char guest_dir[PATH_MAX];
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	self[n > 0 ? n : 0] = '\0';
+	if (!join_path(guest_dir, dirname(self), "guest-init"))
+		strcpy(guest_dir, "guest-init");	/* fails when read */
+	*cfg = (struct initramfs_config) {
+		.modules_root = "/lib/modules",
+		.guest_dir = guest_dir,
+		.busybox = "/bin/busybox",
+	};
+}
+
+const char *initramfs_build(const struct initramfs_config *cfg)
+{
+	static char path[64];
+	int fd = memfd_create("lkvm-initramfs", 0);
+
+	if (fd < 0) {
+		pr_err("cannot create the initramfs: %s", strerror(errno));
+		return NULL;
+	}
+	if (initramfs_write(fd, cfg)) {
+		close(fd);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return path;
+}
+
+int initramfs_prepare(struct boot_config *boot, int argc, char **argv)
+{
+	struct initramfs_config cfg;
+	char release[256];
+	int is_linux = 0;
+
+	if (!boot->flat && !boot->real_mode) {
+		is_linux = linux_kernel_release(boot->kernel, release,
+						sizeof(release));
+		if (is_linux < 0)
+			return -1;
+	}
+	if (!is_linux || boot->initrd) {
+		if (!argc)
+			return 0;
+		if (!is_linux)
+			pr_err("-- %s: running a command needs a Linux kernel; %s is not one",
+			       argv[0], boot->kernel);
+		else
+			pr_err("-- %s: the command runs from lkvm's own initramfs; drop -i %s",
+			       argv[0], boot->initrd);
+		return -1;
+	}
+	initramfs_defaults(&cfg);
+	cfg.release = release;
+	cfg.argc = argc;
+	cfg.argv = argv;
+	boot->initrd = initramfs_build(&cfg);
+	return boot->initrd ? 0 : -1;
+}
