@@ -13,7 +13,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(lastword $(sort $(wildcard /lib/modules/*/build))))
 export KDIR
 
-SELFTEST_TARGETS ?= lkvm lkvm_boot lkvm_virtio lkvm_control tcg tcg_irq lkvm_blk
+SELFTEST_TARGETS ?= lkvm lkvm_boot lkvm_virtio lkvm_fs lkvm_control tcg tcg_irq lkvm_blk
 
 all: lkvm selftests
 

@@ -57,9 +57,22 @@ static void kick_handler(int sig)
 		current_run->immediate_exit = 1;
 }
 
+/*
+ * A PVM host (kvm_pvm) runs only PVM-aware guests natively; anything else it
+ * emulates instruction by instruction, about a thousand times slower than
+ * the TCG fallback.  Auto mode treats that as no KVM at all.
+ */
+static bool kvm_is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
 static int kvm_open(struct kvm_vm_state *k, bool quiet)
 {
 	int version;
+
+	if (quiet && kvm_is_pvm())
+		return -EOPNOTSUPP;
 
 	k->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
 	if (k->kvm_fd < 0) {

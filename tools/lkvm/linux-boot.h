@@ -35,7 +35,7 @@ struct boot_entry;
 
 /* The default command line; -p appends to it (Documentation/boot.rst). */
 #define LINUX_DEFAULT_CMDLINE \
-	"console=ttyS0 earlyprintk=serial reboot=k panic=-1 quiet cryptomgr.notests"
+	"console=ttyS0 reboot=k panic=-1 quiet cryptomgr.notests"
 
 /* What a kernel loader found and placed in guest memory. */
 struct linux_kernel {

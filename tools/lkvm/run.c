@@ -190,6 +190,8 @@ static int choose_accel(struct vm *vm, const char *name)
 		return ret;
 	if (ret == -ENOENT || ret == -EACCES || ret == -EPERM)
 		pr_err("cannot use /dev/kvm: %s; using TCG", strerror(-ret));
+	else if (ret == -EOPNOTSUPP)
+		pr_err("/dev/kvm is PVM, which emulates ordinary guests slowly; using TCG (--accel kvm forces it)");
 	else
 		pr_err("KVM is unusable; using TCG");
 	vm->accel_ops = &tcg_accel_ops;
