@@ -340,8 +340,14 @@ static bool apic_match(const struct tcg_apic *a, const struct apic_msg *m)
 	case APIC_SH_OTHERS:
 		return a != m->src;
 	}
+	/*
+	 * An x2APIC-format message reaching a LAPIC still in xAPIC mode is
+	 * matched against its 8-bit ID, as KVM does: that is how Linux, in
+	 * x2APIC mode, sends INIT/SIPI to an AP that has not switched yet.
+	 */
 	if (!x2apic_mode(a))
-		return !m->x2apic_dest && match_xapic(a, dest, m->logical);
+		return match_xapic(a, m->x2apic_dest && dest == 0xffffffffu ?
+				   0xff : dest, m->logical);
 	/* An 8-bit broadcast from an xAPIC-format source is a broadcast. */
 	if (!m->x2apic_dest && dest == 0xff)
 		dest = 0xffffffffu;

@@ -17,6 +17,8 @@
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+/* Accessors used by every handler: always inlined so sizes fold. */
+#define hot_inline	inline __attribute__((always_inline))
 
 /* General registers; r[16] is the address of the next instruction and
  * r[17] is always zero, so that an effective address is computed without
@@ -87,6 +89,8 @@ enum {
 	EXC_BR = 5, EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10,
 	EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14, EXC_MF = 16,
 	EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+	/* Not vectors: reasons to leave the run loop. */
+	EXC_INTERNAL = -1,
 };
 
 /* Page-fault error code bits. */
@@ -159,6 +163,18 @@ struct tlb_entry {
 
 #define BLOCK_MAX_INSNS	32
 
+/*
+ * Block chaining: a block remembers the blocks that followed it, keyed by
+ * linear RIP; a link is good while the vCPU's chain epoch (bumped by every
+ * TLB or translation cache flush) is the one it was made in.
+ */
+struct block_link {
+	uint64_t lin;
+	struct block *b;
+	uint32_t epoch;
+	int cpl;
+};
+
 struct block {
 	struct block *hnext;
 	uint64_t gpa;
@@ -166,8 +182,16 @@ struct block {
 	uint32_t genv[2];
 	uint16_t mode;
 	uint16_t n;
+	struct block_link link[2];
+	unsigned int next_link;
 	struct insn insn[];
 };
+
+static inline bool block_valid(const struct block *b)
+{
+	return __atomic_load_n(b->gen[0], __ATOMIC_ACQUIRE) == b->genv[0] &&
+	       (!b->gen[1] || __atomic_load_n(b->gen[1], __ATOMIC_ACQUIRE) == b->genv[1]);
+}
 
 #define BLOCK_HASH_BITS	14
 #define BLOCK_HASH_SIZE	(1 << BLOCK_HASH_BITS)
@@ -183,7 +207,8 @@ struct mem_slot {
 #define MAX_SLOTS	32
 #define MAX_VCPUS	64
 
-struct apic;
+struct tcg_apic;
+struct tcg_irq_fabric;
 
 struct tcg_vm {
 	struct mem_slot slots[MAX_SLOTS];
@@ -192,7 +217,9 @@ struct tcg_vm {
 	struct tcg_io_ops io;
 	pthread_mutex_t lock;
 	struct tcg_vcpu *vcpus[MAX_VCPUS];
-	void *ioapic;
+	struct tcg_irq_fabric *fabric;
+	uint32_t **retired;		/* generation arrays of deleted slots */
+	int nretired;
 };
 
 /* vCPU run states. */
@@ -207,7 +234,7 @@ struct x87 {
 struct tcg_vcpu {
 	uint64_t r[NREGS];
 	uint64_t rip;
-	uint64_t flags;			/* RFLAGS; arithmetic bits valid if cc_op == CC_EAGER */
+	uint64_t flags;			/* RFLAGS; arithmetic bits if CC_EAGER */
 	uint32_t cc_op;
 	uint64_t cc_res, cc_a, cc_b, cc_c;
 	int cpl;
@@ -219,14 +246,12 @@ struct tcg_vcpu {
 	struct kvm_segment seg[6], tr, ldt;
 	struct kvm_dtable gdt, idt;
 	uint64_t cr0, cr2, cr3, cr4, efer;
-	uint8_t tpr;			/* CR8 when no LAPIC is attached */
+	uint64_t dr[8];
 
 	/* MSRs kept as plain storage. */
 	uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, pat;
 	uint64_t misc_enable, sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t mtrr_def, mtrr_fixed[11], mtrr_var[16], mtrr_cap;
-	uint64_t tsc_offset, spec_ctrl, apic_base;
-	uint64_t kvm_wall_clock, kvm_system_time, kvm_pv_eoi, kvm_async_pf, kvm_steal;
 	uint64_t ucode_rev;
 
 	uint8_t xmm[16][16] __attribute__((aligned(16)));
@@ -235,12 +260,12 @@ struct tcg_vcpu {
 
 	/* Interrupt state. */
 	bool intr_shadow;
-	bool nmi_pending, nmi_blocked;
+	bool nmi_blocked;
 	int state;
 	int exc_vec, exc_err;		/* pending exception from raise_exc() */
 	bool exc_has_err;
-	int delivering;			/* vector being delivered, -1 if none */
-	bool in_double_fault;
+	int delivering;			/* class of the event being delivered, -1 if none */
+	uint64_t soft_int_rip;		/* RIP of an INT n being delivered, or 0 */
 
 	struct tlb_entry tlb[2][TLB_SIZE];
 
@@ -249,24 +274,26 @@ struct tcg_vcpu {
 	uint8_t *arena;
 	size_t arena_used;
 	uint32_t mem_epoch;
+	uint32_t chain_epoch;
+	struct block *prev_block;	/* the block that ran last, for chaining */
+	uint32_t prev_epoch;
 
 	struct tcg_vm *vm;
-	struct apic *apic;
+	struct tcg_apic *apic;
 	unsigned int id;
 	jmp_buf jmp;
-	volatile int kick;
-	pthread_mutex_t wlock;
-	pthread_cond_t wcond;
+	volatile bool kick;
 	struct kvm_cpuid_entry2 *cpuid;
 	int ncpuid;
 	char error[160];
 };
 
-/* exec.c / sys.c */
+/* ops_sys.c, sysregs.c */
 __attribute__((noreturn)) void raise_exc(struct tcg_vcpu *c, int vec, int err);
 __attribute__((noreturn)) void raise_exc_noerr(struct tcg_vcpu *c, int vec);
 __attribute__((noreturn)) void internal_error(struct tcg_vcpu *c, const char *fmt, ...);
 void deliver_interrupt(struct tcg_vcpu *c, int vec, int kind, int err, bool has_err);
+bool deliver_exception(struct tcg_vcpu *c);
 enum { INT_HW, INT_SOFT, INT_EXC };
 void update_mode(struct tcg_vcpu *c);
 void load_seg_raw(struct tcg_vcpu *c, int s, const struct kvm_segment *k);
@@ -277,21 +304,96 @@ void set_cr0(struct tcg_vcpu *c, uint64_t v);
 void set_cr4(struct tcg_vcpu *c, uint64_t v);
 void set_cr3(struct tcg_vcpu *c, uint64_t v);
 void set_efer(struct tcg_vcpu *c, uint64_t v);
+void io_access(struct tcg_vcpu *c, uint16_t port, void *data, int len, bool write);
+void io_check(struct tcg_vcpu *c, uint16_t port, int len);
 
 /* flags.c */
 uint64_t get_flags(struct tcg_vcpu *c);
 void set_flags(struct tcg_vcpu *c, uint64_t f);
-bool test_cc(struct tcg_vcpu *c, int cc);
+uint64_t lazy_arith(struct tcg_vcpu *c);
 
-static inline void set_cc(struct tcg_vcpu *c, int kind, int sz, uint64_t res,
+static hot_inline uint64_t size_mask(int sz)
+{
+	return sz == 8 ? ~0ull : (1ull << (sz * 8)) - 1;
+}
+
+/* Operands and result are stored masked to the operand size. */
+static hot_inline void set_cc(struct tcg_vcpu *c, int kind, int sz, uint64_t res,
 			  uint64_t a, uint64_t b)
 {
-	static const uint8_t lg[9] = { 0, 0, 1, 0, 2, 0, 0, 0, 3 };
+	c->cc_op = kind * 4 + (sz == 8 ? 3 : sz == 4 ? 2 : sz == 2 ? 1 : 0);
+	c->cc_res = res & size_mask(sz);
+	c->cc_a = a & size_mask(sz);
+	c->cc_b = b & size_mask(sz);
+}
 
-	c->cc_op = kind * 4 + lg[sz];
-	c->cc_res = res;
-	c->cc_a = a;
-	c->cc_b = b;
+/* Shift that moves the sign bit of the lazy operand size to bit 63. */
+static hot_inline int cc_shift(const struct tcg_vcpu *c)
+{
+	return 64 - (8 << (c->cc_op & 3));
+}
+
+/* CF alone, without computing the other flags. */
+static hot_inline uint64_t get_cf(struct tcg_vcpu *c)
+{
+	switch (c->cc_op >> 2) {
+	case CC_EAGER: return c->flags & F_CF;
+	case CC_ADD: return c->cc_res < c->cc_a;
+	case CC_SUB: return c->cc_a < c->cc_b;
+	case CC_LOGIC: return 0;
+	case CC_INC: case CC_DEC: return c->cc_c;
+	default: return get_flags(c) & F_CF;
+	}
+}
+
+/* Condition codes 0-15 of Jcc/SETcc/CMOVcc. */
+static inline bool test_cc(struct tcg_vcpu *c, int cc)
+{
+	int kind = c->cc_op >> 2, sh;
+	uint64_t f;
+	bool r;
+
+	if (kind != CC_EAGER && (cc >> 1) == 2)			/* Z */
+		return (c->cc_res == 0) ^ (cc & 1);
+	if (kind != CC_EAGER && (cc >> 1) == 4)			/* S */
+		return ((int64_t)(c->cc_res << cc_shift(c)) < 0) ^ (cc & 1);
+	if (kind == CC_SUB || kind == CC_LOGIC) {
+		uint64_t a = c->cc_a, b = c->cc_b;
+
+		sh = cc_shift(c);
+		if (kind == CC_LOGIC) {
+			/* CF = OF = 0 */
+			switch (cc >> 1) {
+			case 0: case 1: r = false; break;
+			case 3: r = c->cc_res == 0; break;
+			case 6: r = (int64_t)(c->cc_res << sh) < 0; break;
+			case 7: r = c->cc_res == 0 || (int64_t)(c->cc_res << sh) < 0; break;
+			default: goto slow;
+			}
+			return r ^ (cc & 1);
+		}
+		switch (cc >> 1) {
+		case 1: r = a < b; break;
+		case 3: r = a <= b; break;
+		case 6: r = (int64_t)(a << sh) < (int64_t)(b << sh); break;
+		case 7: r = (int64_t)(a << sh) <= (int64_t)(b << sh); break;
+		default: goto slow;
+		}
+		return r ^ (cc & 1);
+	}
+slow:
+	f = get_flags(c);
+	switch (cc >> 1) {
+	case 0: r = f & F_OF; break;
+	case 1: r = f & F_CF; break;
+	case 2: r = f & F_ZF; break;
+	case 3: r = f & (F_CF | F_ZF); break;
+	case 4: r = f & F_SF; break;
+	case 5: r = f & F_PF; break;
+	case 6: r = !(f & F_SF) != !(f & F_OF); break;
+	default: r = (f & F_ZF) || (!(f & F_SF) != !(f & F_OF)); break;
+	}
+	return r ^ (cc & 1);
 }
 
 /* mem.c */
@@ -299,7 +401,8 @@ void tlb_flush(struct tcg_vcpu *c);
 void tlb_flush_page(struct tcg_vcpu *c, uint64_t lin);
 uint64_t mem_read_slow(struct tcg_vcpu *c, uint64_t lin, int sz);
 void mem_write_slow(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t v);
-void *mem_host_ptr(struct tcg_vcpu *c, uint64_t lin, int sz);
+void *mem_host_ptr(struct tcg_vcpu *c, uint64_t lin, int sz, bool write);
+void mem_probe_write(struct tcg_vcpu *c, uint64_t lin, int sz);
 void mem_read_buf(struct tcg_vcpu *c, uint64_t lin, void *buf, int len);
 void mem_write_buf(struct tcg_vcpu *c, uint64_t lin, const void *buf, int len);
 uint64_t mem_read_sup(struct tcg_vcpu *c, uint64_t lin, int sz);
@@ -310,12 +413,12 @@ struct mem_slot *find_slot(struct tcg_vm *vm, uint64_t gpa);
 void code_write(struct tcg_vcpu *c, uint32_t *gen);
 void phys_access(struct tcg_vcpu *c, uint64_t gpa, void *data, int len, bool write);
 
-static inline struct tlb_entry *tlb_of(struct tcg_vcpu *c, uint64_t lin)
+static hot_inline struct tlb_entry *tlb_of(struct tcg_vcpu *c, uint64_t lin)
 {
 	return &c->tlb[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
 }
 
-static inline uint64_t host_load(const void *p, int sz)
+static hot_inline uint64_t host_load(const void *p, int sz)
 {
 	switch (sz) {
 	case 1: return *(const uint8_t *)p;
@@ -325,7 +428,7 @@ static inline uint64_t host_load(const void *p, int sz)
 	}
 }
 
-static inline void host_store(void *p, int sz, uint64_t v)
+static hot_inline void host_store(void *p, int sz, uint64_t v)
 {
 	switch (sz) {
 	case 1: *(uint8_t *)p = v; break;
@@ -335,7 +438,7 @@ static inline void host_store(void *p, int sz, uint64_t v)
 	}
 }
 
-static inline uint64_t mem_read(struct tcg_vcpu *c, uint64_t lin, int sz)
+static hot_inline uint64_t mem_read(struct tcg_vcpu *c, uint64_t lin, int sz)
 {
 	struct tlb_entry *e = tlb_of(c, lin);
 
@@ -344,7 +447,7 @@ static inline uint64_t mem_read(struct tcg_vcpu *c, uint64_t lin, int sz)
 	return mem_read_slow(c, lin, sz);
 }
 
-static inline void mem_write(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t v)
+static hot_inline void mem_write(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t v)
 {
 	struct tlb_entry *e = tlb_of(c, lin);
 
@@ -357,7 +460,7 @@ static inline void mem_write(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t 
 }
 
 /* Register access by operand size. */
-static inline uint64_t get_reg(struct tcg_vcpu *c, int r, int sz)
+static hot_inline uint64_t get_reg(struct tcg_vcpu *c, int r, int sz)
 {
 	switch (sz) {
 	case 1:
@@ -370,7 +473,7 @@ static inline uint64_t get_reg(struct tcg_vcpu *c, int r, int sz)
 	}
 }
 
-static inline void set_reg(struct tcg_vcpu *c, int r, int sz, uint64_t v)
+static hot_inline void set_reg(struct tcg_vcpu *c, int r, int sz, uint64_t v)
 {
 	switch (sz) {
 	case 1:
@@ -385,12 +488,7 @@ static inline void set_reg(struct tcg_vcpu *c, int r, int sz, uint64_t v)
 	}
 }
 
-static inline uint64_t size_mask(int sz)
-{
-	return sz == 8 ? ~0ull : (1ull << (sz * 8)) - 1;
-}
-
-static inline uint64_t sext(uint64_t v, int sz)
+static hot_inline uint64_t sext(uint64_t v, int sz)
 {
 	switch (sz) {
 	case 1: return (int64_t)(int8_t)v;
@@ -401,7 +499,7 @@ static inline uint64_t sext(uint64_t v, int sz)
 }
 
 /* Linear address of the ModRM memory operand. */
-static inline uint64_t ea_lin(struct tcg_vcpu *c, const struct insn *i)
+static hot_inline uint64_t ea_lin(struct tcg_vcpu *c, const struct insn *i)
 {
 	uint64_t a = (uint64_t)(int64_t)i->disp + c->r[i->base] +
 		     (c->r[i->index] << i->scale);
@@ -417,21 +515,21 @@ static inline uint64_t ea_lin(struct tcg_vcpu *c, const struct insn *i)
 }
 
 /* Linear address of seg:off, for string instructions and stack accesses. */
-static inline uint64_t seg_lin(struct tcg_vcpu *c, int s, uint64_t off)
+static hot_inline uint64_t seg_lin(struct tcg_vcpu *c, int s, uint64_t off)
 {
 	uint64_t a = off + c->sbase[s];
 
 	return c->code_mode == 8 ? a : (uint32_t)a;
 }
 
-static inline uint64_t rd_rm(struct tcg_vcpu *c, const struct insn *i, int sz)
+static hot_inline uint64_t rd_rm(struct tcg_vcpu *c, const struct insn *i, int sz)
 {
 	if (i->is_reg)
 		return get_reg(c, i->rm, sz);
 	return mem_read(c, ea_lin(c, i), sz);
 }
 
-static inline void wr_rm(struct tcg_vcpu *c, const struct insn *i, int sz, uint64_t v)
+static hot_inline void wr_rm(struct tcg_vcpu *c, const struct insn *i, int sz, uint64_t v)
 {
 	if (i->is_reg)
 		set_reg(c, i->rm, sz, v);
@@ -452,12 +550,31 @@ static inline uint64_t sp_mask(struct tcg_vcpu *c)
 	return size_mask(stack_size(c));
 }
 
+/*
+ * Sets the target of a near branch; a non-canonical target faults on the
+ * branch itself, as on hardware, not on the fetch that would follow.
+ */
+static hot_inline void branch_to(struct tcg_vcpu *c, uint64_t t)
+{
+	if (c->code_mode == 8 && unlikely((uint64_t)((int64_t)(t << 16) >> 16) != t))
+		raise_exc(c, EXC_GP, 0);
+	c->r[R_NEXT_RIP] = t;
+}
+
 void push(struct tcg_vcpu *c, int sz, uint64_t v);
 uint64_t pop(struct tcg_vcpu *c, int sz);
 
+/* ops_x87.c: the host x87 unit holds the guest's control and status */
+uint16_t x87_enter(struct tcg_vcpu *c);
+void x87_leave(struct tcg_vcpu *c, uint16_t host_cw);
+uint16_t x87_status(struct tcg_vcpu *c);
+void x87_reload(struct tcg_vcpu *c);
+
 /* decode.c */
-struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin);
+struct block *lookup_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin);
 void tc_flush(struct tcg_vcpu *c);
+
+exec_fn specialize(const struct insn *i);
 
 /* Handlers of the undefined opcode and other shared ones. */
 void op_ud(struct tcg_vcpu *c, const struct insn *i);

@@ -3,10 +3,9 @@
  * Guest memory: physical slots, page walks, the software TLB and the slow
  * paths of loads and stores (page-crossing accesses, MMIO, code pages).
  */
-#include <stdio.h>
 
 #include "cpu.h"
-#include "apic.h"
+#include "intc.h"
 
 struct mem_slot *find_slot(struct tcg_vm *vm, uint64_t gpa)
 {
@@ -24,12 +23,14 @@ struct mem_slot *find_slot(struct tcg_vm *vm, uint64_t gpa)
 void tlb_flush(struct tcg_vcpu *c)
 {
 	memset(c->tlb, 0xff, sizeof(c->tlb));
+	c->chain_epoch++;
 }
 
 void tlb_flush_page(struct tcg_vcpu *c, uint64_t lin)
 {
 	int k;
 
+	c->chain_epoch++;
 	for (k = 0; k < 2; k++) {
 		struct tlb_entry *e = &c->tlb[k][(lin >> 12) & (TLB_SIZE - 1)];
 
@@ -215,12 +216,14 @@ static void xlate_fault(struct tcg_vcpu *c, uint64_t lin, int err)
 /* Device access to guest-physical memory that is not RAM. */
 static void mmio(struct tcg_vcpu *c, uint64_t gpa, void *data, int len, bool write)
 {
-	if (apic_mmio(c, gpa, data, len, write))
+	if (intc_mmio(c, gpa, data, len, write))
 		return;
 	if (c->vm->io.mmio) {
 		if (!write)
 			memset(data, 0xff, len);
 		c->vm->io.mmio(c->vm->io.opaque, gpa, data, len, write);
+		if (c->kick)
+			c->stop = 1;
 	} else if (!write) {
 		memset(data, 0xff, len);
 	}
@@ -255,7 +258,7 @@ static void access_page(struct tcg_vcpu *c, uint64_t lin, void *data, int len,
 	if (!translate(c, lin, acc, user, &gpa, &err, &fill))
 		xlate_fault(c, lin, err);
 	s = find_slot(c->vm, gpa);
-	if (!s || apic_claims(c, gpa)) {
+	if (!s || intc_claims(c, gpa)) {
 		mmio(c, gpa, data, len, acc == ACC_W);
 		return;
 	}
@@ -325,36 +328,51 @@ void mem_write_sup(struct tcg_vcpu *c, uint64_t lin, int sz, uint64_t v)
 	access(c, lin, &v, sz, ACC_W, false);
 }
 
+/* Raises the fault a store of @sz bytes at @lin would raise, if any. */
+void mem_probe_write(struct tcg_vcpu *c, uint64_t lin, int sz)
+{
+	uint64_t gpa;
+	int err;
+
+	if (!translate(c, lin, ACC_W, c->cpl == 3, &gpa, &err, NULL))
+		xlate_fault(c, lin, err);
+	if (((lin + sz - 1) ^ lin) & ~0xfffull &&
+	    !translate(c, lin + sz - 1, ACC_W, c->cpl == 3, &gpa, &err, NULL))
+		xlate_fault(c, lin + sz - 1, err);
+}
+
 /*
- * Host pointer for an atomic read-modify-write, or NULL when the operand
- * crosses a page or is not RAM (then the caller falls back to plain
- * accesses, which is what a split lock degrades to anyway).
+ * Host pointer to @sz bytes of RAM at @lin for direct access (atomic
+ * read-modify-write, string fast paths), or NULL when the operand crosses a
+ * page or is not RAM; the caller then falls back to ordinary accesses.
+ * Faults are raised as for the access itself.
  */
-void *mem_host_ptr(struct tcg_vcpu *c, uint64_t lin, int sz)
+void *mem_host_ptr(struct tcg_vcpu *c, uint64_t lin, int sz, bool write)
 {
 	struct tlb_entry *e = tlb_of(c, lin);
+	uint64_t pg = lin & ~0xfffull;
 
 	if ((lin & 0xfff) > 0x1000u - sz)
 		return NULL;
-	if (e->tag_w != (lin & ~0xfffull)) {
+	if ((write ? e->tag_w : e->tag_r) != pg) {
 		struct tlb_entry fill;
 		struct mem_slot *s;
 		uint64_t gpa;
 		int err;
 
-		/* A locked operation always writes, so walking for a write
-		 * (which sets the D bit) is what the hardware does too. */
-		if (!translate(c, lin, ACC_W, c->cpl == 3, &gpa, &err, &fill))
+		if (!translate(c, lin, write ? ACC_W : ACC_R, c->cpl == 3, &gpa,
+			       &err, &fill))
 			xlate_fault(c, lin, err);
 		s = find_slot(c->vm, gpa);
-		if (!s || apic_claims(c, gpa) || gpa - s->gpa + sz > s->size)
+		if (!s || intc_claims(c, gpa) || gpa - s->gpa + sz > s->size)
 			return NULL;
 		*e = fill;
-		e->addend = (uintptr_t)(s->host + (fill.gpa - s->gpa)) -
-			    (lin & ~0xfffull);
+		e->addend = (uintptr_t)(s->host + (fill.gpa - s->gpa)) - pg;
 		e->gen = &s->gen[(fill.gpa - s->gpa) >> 12];
+		if ((write ? e->tag_w : e->tag_r) != pg)
+			return NULL;
 	}
-	if (*e->gen & GEN_CODE)
+	if (write && (*e->gen & GEN_CODE))
 		code_write(c, e->gen);
 	return (void *)(uintptr_t)(lin + e->addend);
 }

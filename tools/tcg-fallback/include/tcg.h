@@ -58,6 +58,14 @@ void tcg_vm_set_io_ops(struct tcg_vm *vm, const struct tcg_io_ops *ops);
 int tcg_set_user_memory_region(struct tcg_vm *vm,
 			       const struct kvm_userspace_memory_region *r);
 
+/*
+ * lkvm or a device wrote guest memory directly (loading a kernel, DMA of a
+ * virtio device): retires translated code of the pages in
+ * [gpa, gpa + len).  Not needed for writes made by guest instructions.
+ * Cheap when the range holds no code; any thread.
+ */
+void tcg_vm_host_write(struct tcg_vm *vm, uint64_t gpa, uint64_t len);
+
 /* KVM_IRQ_LINE on the IOAPIC's pins, KVM_SIGNAL_MSI for MSI writes. */
 int tcg_irq_line(struct tcg_vm *vm, unsigned int gsi, int level);
 int tcg_signal_msi(struct tcg_vm *vm, const struct kvm_msi *msi);
