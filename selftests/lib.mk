@@ -9,9 +9,17 @@ KSFT_DIR := $(top_srcdir)/build/kselftest
 OUTPUT ?= $(CURDIR)
 
 CC ?= gcc
+# -MMD: objects built from lkvm's sources must follow its headers.
+CFLAGS += -MMD -MP
 CFLAGS += -O2 -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
 	  -I$(KSFT_DIR) -I$(top_srcdir)/include/uapi -I$(top_srcdir)/include
 LDLIBS += -lpthread
+
+# Static programs run inside guests, where no sanitizer runtime exists.
+ifneq ($(filter -static,$(LDFLAGS)),)
+CFLAGS := $(filter-out -fsanitize=%,$(CFLAGS))
+LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
+endif
 
 TEST_GEN_PROGS := $(patsubst %,$(OUTPUT)/%,$(TEST_GEN_PROGS))
 TEST_TIMEOUT ?= 300
@@ -31,5 +39,7 @@ run_tests: all
 
 clean:
 	$(RM) $(TEST_GEN_PROGS) $(EXTRA_CLEAN)
+
+-include $(wildcard $(OUTPUT)/*.d)
 
 .PHONY: all run_tests clean

@@ -5,6 +5,8 @@
 #   1. lkvm run -- uname -r        prints the kernel's release, exits 0
 #   2. lkvm run -- sh -c 'exit 7'  exits 7
 #   3. a kernel that panics        exits non-zero, panic shown, "guest reset"
+#   4. -c 2 -d IMG: the guest sees two CPUs, and what it writes to /dev/vda
+#      is in IMG on the host after lkvm exits
 # On --accel tcg (LKVM_BOOT_ACCEL, default tcg) by default: the boot must not
 # depend on the host having KVM.  Skips, saying why, while the accelerator
 # cannot run even a payload, or while a boot does not reach init within
@@ -17,9 +19,9 @@ accel=${LKVM_BOOT_ACCEL:-tcg}
 limit=${LKVM_BOOT_TIMEOUT:-120}
 kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 release=${kernel#/boot/vmlinuz-}
-tests=(uname_r exit_status panic)
-out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+tests=(uname_r exit_status panic smp2_disk)
+out=$(mktemp) err=$(mktemp) img=$(mktemp)
+trap 'rm -f "$out" "$err" "$img"' EXIT
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
@@ -81,4 +83,16 @@ if boot -k "$kernel" -p "rdinit=/nonexistent root=/dev/nonexistent" -- true; the
 	result panic $?
 else
 	n=$((n + 1)); echo "ok $n panic # SKIP the kernel did not panic within ${limit}s"
+fi
+
+# Two vCPUs (INIT/SIPI on TCG) and a disk written by the guest, read here.
+pattern="lkvm-disk-$$-$RANDOM"
+truncate -s 4M "$img"
+if boot -k "$kernel" -c 2 -d "$img" -- sh -c \
+	"grep -c ^processor /proc/cpuinfo; printf $pattern | dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null"; then
+	[ $rc -eq 0 ] && grep -qx 2 <(tr -d '\r' < "$out") &&
+		[ "$(head -c ${#pattern} "$img")" = "$pattern" ]
+	result smp2_disk $?
+else
+	n=$((n + 1)); echo "ok $n smp2_disk # SKIP did not reach init within ${limit}s"
 fi

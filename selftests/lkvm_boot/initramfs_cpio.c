@@ -22,7 +22,7 @@
 static const char *const virtio_modules[] = {
 	"virtio", "virtio_ring", "virtio_pci_legacy_dev",
 	"virtio_pci_modern_dev", "virtio_pci", "virtio_blk",
-	"virtio_console", "virtio_rng",
+	"virtio_console", "virtio_rng", "virtio_net",
 };
 
 static const char *guest_init_dir(void)

@@ -550,7 +550,11 @@ TEST_F(fs, destroy_starts_over)
 	EXPECT_EQ(0, fs_getattr(&self->c, FUSE_ROOT_ID, &a));
 }
 
-/* Past max_fds a LOOKUP or OPEN fails with ENFILE, and recovers. */
+/*
+ * Nodes other than directories take at most half of max_fds and are held
+ * by name, with no descriptor, beyond; past max_fds a LOOKUP of a
+ * directory or an OPEN fails with ENFILE, and recovers.
+ */
 TEST(fd_limit)
 {
 	struct fs_tree t = { 0 };
@@ -559,17 +563,92 @@ TEST(fd_limit)
 	u64 hello, sub, fh;
 
 	ASSERT_EQ(0, make_tree(&t));
-	ASSERT_EQ(0, client_open(&c, t.share, 3));
+	ASSERT_EQ(0, client_open(&c, t.share, 4));
 	ASSERT_EQ(0, fs_init(&c, 7, 38, 0, NULL));
 	ASSERT_EQ(0, fs_walk(&c, "hello", &hello));
+	EXPECT_EQ(2, fuse_server_fds(c.srv));
+	EXPECT_EQ(0, fs_lookup(&c, FUSE_ROOT_ID, "empty", &e));
+	EXPECT_EQ(2, fuse_server_fds(c.srv));
 	ASSERT_EQ(0, fs_walk(&c, "sub", &sub));
-	EXPECT_EQ(-ENFILE, fs_lookup(&c, FUSE_ROOT_ID, "empty", &e));
+	ASSERT_EQ(0, fs_walk(&c, "many", &e.nodeid));
+	EXPECT_EQ(4, fuse_server_fds(c.srv));
+	EXPECT_EQ(-ENFILE, fs_lookup(&c, FUSE_ROOT_ID, "closed", &e));
 	EXPECT_EQ(0, fs_lookup(&c, FUSE_ROOT_ID, "hardlink", &e));
 	EXPECT_EQ(hello, e.nodeid);
 	EXPECT_EQ(-ENFILE, fs_open(&c, hello, O_RDONLY, false, &fh));
 	EXPECT_EQ(0, fs_forget(&c, sub, 1));
 	EXPECT_EQ(0, fs_open(&c, hello, O_RDONLY, false, &fh));
+	EXPECT_EQ(4, fuse_server_fds(c.srv));
+	client_close(&c);
+	remove_tree(&t);
+}
+
+/*
+ * A node held by name answers as one held open, against the host's
+ * lstat, read and readlink; it pins its directory; a name that leads to
+ * another inode now is ESTALE.
+ */
+TEST(held_by_name)
+{
+	struct fs_tree t = { 0 };
+	struct fs_client c;
+	struct fuse_entry_out e;
+	struct fuse_attr a;
+	struct stat st;
+	u64 sub, inner, lnk, empty, fh;
+	char buf[64], path[256], moved[256];
+
+	ASSERT_EQ(0, make_tree(&t));
+	ASSERT_EQ(0, client_open(&c, t.share, 4));
+	ASSERT_EQ(0, fs_init(&c, 7, 38, 0, NULL));
+	ASSERT_EQ(0, fs_walk(&c, "sub", &sub));
+	ASSERT_EQ(0, fs_walk(&c, "sub/deeper", &e.nodeid));
+	ASSERT_EQ(3, fuse_server_fds(c.srv));
+
+	ASSERT_EQ(0, fs_lookup(&c, sub, "inner", &e));
+	inner = e.nodeid;
+	ASSERT_EQ(0, lstat(host_path(&t, "sub/inner"), &st));
+	expect_attr(_metadata, &e.attr, &st);
+	ASSERT_EQ(0, fs_getattr(&c, inner, &a));
+	expect_attr(_metadata, &a, &st);
+	EXPECT_EQ(0, fs_call(&c, FUSE_STATFS, inner, NULL, 0, NULL, 0));
+	EXPECT_EQ(-ENOTDIR, fs_lookup(&c, inner, "x", &e));
 	EXPECT_EQ(3, fuse_server_fds(c.srv));
+
+	ASSERT_EQ(0, fs_lookup(&c, FUSE_ROOT_ID, "rel_in", &e));
+	lnk = e.nodeid;
+	EXPECT_EQ(0, fs_readlink(&c, lnk, buf, sizeof(buf)));
+	EXPECT_STREQ("sub/inner", buf);
+
+	/* The inode read is the one looked up. */
+	ASSERT_EQ(0, fs_open(&c, inner, O_RDONLY, false, &fh));
+	EXPECT_EQ(6, fs_read(&c, fh, 0, sizeof(buf), buf));
+	EXPECT_EQ(0, memcmp(buf, "inner\n", 6));
+	EXPECT_EQ(0, fs_release(&c, fh, false));
+
+	/* "inner" holds "sub" after the guest forgot it; then both go. */
+	EXPECT_EQ(0, fs_forget(&c, sub, 2));
+	EXPECT_EQ(0, fs_getattr(&c, sub, &a));
+	EXPECT_EQ(0, fs_forget(&c, inner, 1));
+	EXPECT_EQ(-ESTALE, fs_getattr(&c, inner, &a));
+	EXPECT_EQ(-ESTALE, fs_getattr(&c, sub, &a));
+	EXPECT_EQ(2, fuse_server_fds(c.srv));
+
+	/* Renamed, then replaced on the host: no longer the inode. */
+	ASSERT_EQ(0, fs_lookup(&c, FUSE_ROOT_ID, "empty", &e));
+	empty = e.nodeid;
+	snprintf(path, sizeof(path), "%s", host_path(&t, "empty"));
+	snprintf(moved, sizeof(moved), "%s", host_path(&t, "moved"));
+	ASSERT_EQ(0, rename(path, moved));
+	EXPECT_EQ(-ESTALE, fs_getattr(&c, empty, &a));
+	EXPECT_EQ(-ESTALE, fs_open(&c, empty, O_RDONLY, false, &fh));
+	ASSERT_EQ(0, link(host_path(&t, "hello"), path));
+	EXPECT_EQ(-ESTALE, fs_getattr(&c, empty, &a));
+	EXPECT_EQ(-ESTALE, fs_readlink(&c, empty, buf, sizeof(buf)));
+	ASSERT_EQ(0, unlink(path));
+	ASSERT_EQ(0, rename(moved, path));
+	EXPECT_EQ(0, fs_getattr(&c, empty, &a));
+	EXPECT_EQ(2, fuse_server_fds(c.srv));
 	client_close(&c);
 	remove_tree(&t);
 }

@@ -394,4 +394,18 @@ TEST_F(ref, timer_counts_at_kvm_bus_rate)
 	compare_count(_metadata, &self->r, 3000000 / 16);
 }
 
-TEST_HARNESS_MAIN
+/*
+ * 6.1's harness runs a test body even after its fixture set-up SKIPs, so a
+ * machine without /dev/kvm is skipped here, before any test starts.
+ */
+int main(int argc, char **argv)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		ksft_print_header();
+		ksft_exit_skip("no /dev/kvm to compare with\n");
+	}
+	close(fd);
+	return test_harness_run(argc, argv);
+}

@@ -151,6 +151,11 @@ static void tcg_kick(struct vcpu *vcpu)
 	tcg_vcpu_kick(tvcpu_of(vcpu));
 }
 
+static void tcg_host_write(struct vm *vm, u64 gpa, u64 len)
+{
+	tcg_vm_host_write(tvm_of(vm), gpa, len);
+}
+
 static int tcg_irq_line_op(struct vm *vm, unsigned int gsi, int level)
 {
 	return tcg_irq_line(tvm_of(vm), gsi, level);
@@ -182,6 +187,7 @@ const struct accel_ops tcg_accel_ops = {
 	.set_cpuid = tcg_set_cpuid_op,
 	.run = tcg_run,
 	.kick = tcg_kick,
+	.host_write = tcg_host_write,
 	.irq_line = tcg_irq_line_op,
 	.signal_msi = tcg_signal_msi_op,
 };

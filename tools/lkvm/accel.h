@@ -42,6 +42,12 @@ struct accel_ops {
 	/* Makes run() return soon; any thread. */
 	void (*kick)(struct vcpu *vcpu);
 
+	/*
+	 * Optional: lkvm (a device's DMA) is about to write guest memory
+	 * [gpa, +len); an accelerator that caches translated code drops it.
+	 */
+	void (*host_write)(struct vm *vm, u64 gpa, u64 len);
+
 	int (*irq_line)(struct vm *vm, unsigned int gsi, int level);
 	int (*signal_msi)(struct vm *vm, u64 address, u32 data);
 };

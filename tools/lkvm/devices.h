@@ -21,10 +21,17 @@ int exit_dev_init(struct vm *vm);
 int pci_init(struct vm *vm);
 /* virtio-blk on "PATH[,ro]" (a file or block device); once per -d. */
 int virtio_blk_init(struct vm *vm, const char *arg);
+/*
+ * At the end of lkvm run, with the vCPUs gone: fsyncs and closes every
+ * disk.  Returns 0, or -EIO with a message for each disk that failed.
+ */
+int virtio_blk_exit(void);
 /* virtio-console: the guest's hvc0, output to @out_fd. */
 int virtio_console_init(struct vm *vm, int out_fd);
 /* virtio-rng fed by getrandom(2). */
 int virtio_rng_init(struct vm *vm);
+/* virtio-fs sharing "DIR[,tag=TAG]" read-only; once per --share. */
+int virtio_fs_init(struct vm *vm, const char *arg);
 
 /*
  * Networking (net.h, Documentation/network.rst).  net_add_option() checks

@@ -10,7 +10,9 @@
  * "." and ".." are refused before that, and a symlink is never followed
  * but becomes a node of its own whose text READLINK returns for the guest
  * to resolve in its own namespace.  No path string is ever built, so the
- * guest reaches exactly what the shared directory's tree reaches.
+ * guest reaches exactly what the shared directory's tree reaches.  A node
+ * held by name (past half the descriptor budget) is opened again the same
+ * way, one name below its parent's descriptor, and must be the same inode.
  *
  * Names.  Nodeids and file handles are slot indexes with a generation in
  * the upper 32 bits, so a value the server never issued, or has since
@@ -49,13 +51,23 @@
 			 FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES |	\
 			 FUSE_CACHE_SYMLINKS)
 
-/* An inode the guest knows: held open, never followed. */
+/*
+ * An inode the guest knows: held open, never followed.  Past half the
+ * descriptor budget, a node that is not a directory is held by name: its
+ * parent directory's node, pinned by one lookup, and its name there,
+ * opened again for each request and checked to be the same inode.  The
+ * guest forgets inodes only under memory pressure, and a guest whose root
+ * is the host's would otherwise lose every file, shared libraries first,
+ * once it has seen as many as the budget.
+ */
 struct fs_node {
-	int fd;				/* O_PATH | O_NOFOLLOW */
+	int fd;				/* O_PATH | O_NOFOLLOW; -1: by name */
 	dev_t dev;
 	ino_t ino;
 	u64 nlookup;			/* LOOKUPs not yet forgotten */
 	u32 hash_next;			/* slot of the next node in its bucket */
+	u64 parent;			/* held by name: the directory's node */
+	char *name;			/* ... and the name in it */
 };
 
 /* An open file or directory: a real descriptor for reading. */
@@ -227,7 +239,7 @@ static void hash_remove(struct fuse_server *srv, u32 slot)
 	*p = n->hash_next;
 }
 
-/* Takes ownership of @fd; returns the new node's nodeid, or 0. */
+/* Takes ownership of @fd (-1: none); returns the new node's nodeid, or 0. */
 static u64 node_add(struct fuse_server *srv, int fd, const struct stat *st)
 {
 	struct fs_node *n = calloc(1, sizeof(*n));
@@ -241,13 +253,22 @@ static u64 node_add(struct fuse_server *srv, int fd, const struct stat *st)
 		goto fail;
 	hash_insert(srv, (u32)id);
 	srv->nr_nodes++;
-	srv->nr_fds++;
+	if (fd >= 0)
+		srv->nr_fds++;
 	return id;
 fail:
 	free(n);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
+
+static struct fs_node *get_node(struct fuse_server *srv, u64 nodeid)
+{
+	return table_get(&srv->nodes, nodeid);
+}
+
+static void forget_one(struct fuse_server *srv, u64 nodeid, u64 nlookup);
 
 static void node_del(struct fuse_server *srv, u64 nodeid)
 {
@@ -255,15 +276,16 @@ static void node_del(struct fuse_server *srv, u64 nodeid)
 
 	hash_remove(srv, (u32)nodeid);
 	table_del(&srv->nodes, nodeid);
-	close(n->fd);
-	free(n);
 	srv->nr_nodes--;
-	srv->nr_fds--;
-}
-
-static struct fs_node *get_node(struct fuse_server *srv, u64 nodeid)
-{
-	return table_get(&srv->nodes, nodeid);
+	if (n->fd >= 0) {
+		close(n->fd);
+		srv->nr_fds--;
+	}
+	/* A directory holds a descriptor: this ends after one step. */
+	if (n->name)
+		forget_one(srv, n->parent, 1);
+	free(n->name);
+	free(n);
 }
 
 /* ---- server life ---- */
@@ -421,24 +443,68 @@ static int open_child(struct fuse_server *srv, int dir_fd, const char *name)
 }
 
 /*
+ * A descriptor of @n: its own, or for a node held by name one opened again
+ * below its parent as LOOKUP opens, which put_fd() closes.  A name that
+ * no longer leads to the inode the guest looked up is ESTALE.
+ */
+static int node_fd(struct fuse_server *srv, const struct fs_node *n)
+{
+	struct fs_node *parent;
+	struct stat st;
+	int fd;
+
+	if (n->fd >= 0)
+		return n->fd;
+	parent = get_node(srv, n->parent);
+	if (!parent)
+		return -ESTALE;
+	fd = open_child(srv, parent->fd, n->name);
+	if (fd < 0)
+		return fd == -ENOENT ? -ESTALE : fd;
+	if (fstat(fd, &st) || st.st_dev != n->dev || st.st_ino != n->ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+static void put_fd(const struct fs_node *n, int fd)
+{
+	if (fd != n->fd)
+		close(fd);
+}
+
+/*
  * Opens a node for real I/O through /proc/self/fd: an O_PATH descriptor
  * cannot be read, and this reopens the very inode it holds, whatever
  * happened to its name since.
  */
 static int reopen_node(struct fuse_server *srv, struct fs_node *n, int flags)
 {
+	int path_fd = node_fd(srv, n), fd;
 	char name[16];
-	int fd;
 
-	snprintf(name, sizeof(name), "%d", n->fd);
+	if (path_fd < 0)
+		return path_fd;
+	snprintf(name, sizeof(name), "%d", path_fd);
 	fd = openat(srv->proc_fd, name, flags | O_CLOEXEC | O_NOCTTY);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		fd = -errno;
+	put_fd(n, path_fd);
+	return fd;
 }
 
-static int stat_node(const struct fs_node *n, struct stat *st)
+static int stat_node(struct fuse_server *srv, const struct fs_node *n,
+		     struct stat *st)
 {
-	return fstatat(n->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ?
-	       -errno : 0;
+	int fd = node_fd(srv, n), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		err = -errno;
+	put_fd(n, fd);
+	return err;
 }
 
 /* The 32-bit rdev the kernel decodes with new_decode_dev(). */
@@ -510,9 +576,30 @@ static int op_destroy(struct fuse_server *srv, struct fs_req *r)
 	return 0;
 }
 
-/* Finds or creates the node for @fd, which this consumes. */
+/*
+ * Past the budget: a node held by @name below @parent, which the node
+ * pins with one lookup of its own.
+ */
+static u64 node_add_by_name(struct fuse_server *srv, const struct stat *st,
+			    u64 parent, const char *name)
+{
+	char *copy = strdup(name);
+	u64 id = copy ? node_add(srv, -1, st) : 0;
+	struct fs_node *n = get_node(srv, id);
+
+	if (!n) {
+		free(copy);
+		return 0;
+	}
+	n->parent = parent;
+	n->name = copy;
+	get_node(srv, parent)->nlookup++;
+	return id;
+}
+
+/* Finds or creates the node for @fd, which this consumes: @name in @parent. */
 static u64 lookup_node(struct fuse_server *srv, int fd, const struct stat *st,
-		       int *err)
+		       u64 parent, const char *name, int *err)
 {
 	u32 slot = find_node(srv, st->st_dev, st->st_ino);
 	u64 id;
@@ -522,12 +609,21 @@ static u64 lookup_node(struct fuse_server *srv, int fd, const struct stat *st,
 		node_at(srv, slot)->nlookup++;
 		return node_handle(srv, slot);
 	}
-	if (srv->nr_fds >= srv->max_fds) {
+	/*
+	 * Half the budget at most for nodes that are not directories: the
+	 * rest stays for directories, which names are looked up below, and
+	 * for open files.
+	 */
+	if (!S_ISDIR(st->st_mode) && srv->nr_fds >= srv->max_fds / 2) {
+		close(fd);
+		id = node_add_by_name(srv, st, parent, name);
+	} else if (srv->nr_fds < srv->max_fds) {
+		id = node_add(srv, fd, st);
+	} else {
 		close(fd);
 		*err = -ENFILE;
 		return 0;
 	}
-	id = node_add(srv, fd, st);
 	if (!id)
 		*err = -ENOMEM;
 	else
@@ -550,6 +646,9 @@ static int op_lookup(struct fuse_server *srv, struct fs_req *r)
 	err = get_name(r, &name);
 	if (err)
 		return err;
+	/* Only directories have names below them, and descriptors. */
+	if (parent->fd < 0)
+		return -ENOTDIR;
 	fd = open_child(srv, parent->fd, name);
 	if (fd < 0)
 		return fd;
@@ -558,7 +657,7 @@ static int op_lookup(struct fuse_server *srv, struct fs_req *r)
 		close(fd);
 		return err;
 	}
-	o->nodeid = lookup_node(srv, fd, &st, &err);
+	o->nodeid = lookup_node(srv, fd, &st, r->h.nodeid, name, &err);
 	if (!o->nodeid)
 		return err;
 	o->entry_valid = o->attr_valid = FUSE_SERVER_TTL;
@@ -619,7 +718,7 @@ static int op_getattr(struct fuse_server *srv, struct fs_req *r)
 		return -ESTALE;
 	if (!o)
 		return -EINVAL;
-	err = stat_node(n, &st);
+	err = stat_node(srv, n, &st);
 	if (err)
 		return err;
 	o->attr_valid = FUSE_SERVER_TTL;
@@ -637,16 +736,22 @@ static int op_readlink(struct fuse_server *srv, struct fs_req *r)
 	char buf[PATH_MAX];
 	struct stat st;
 	ssize_t len;
+	int fd;
 
 	if (!n)
 		return -ESTALE;
-	len = readlinkat(n->fd, "", buf, sizeof(buf));
+	fd = node_fd(srv, n);
+	if (fd < 0)
+		return fd;
+	len = readlinkat(fd, "", buf, sizeof(buf));
+	if (len < 0)
+		len = -errno;
+	put_fd(n, fd);
 	/* On "" Linux says ENOENT for a non-link; readlink(2) says EINVAL. */
-	if (len < 0 && errno == ENOENT && !stat_node(n, &st) &&
-	    !S_ISLNK(st.st_mode))
+	if (len == -ENOENT && !stat_node(srv, n, &st) && !S_ISLNK(st.st_mode))
 		return -EINVAL;
 	if (len < 0)
-		return -errno;
+		return len;
 	if ((size_t)len >= sizeof(buf) || (size_t)len > r->out_max)
 		return -ENAMETOOLONG;
 	memcpy(r->out, buf, len);
@@ -689,7 +794,7 @@ static int open_common(struct fuse_server *srv, struct fs_req *r, bool dir)
 	get_arg(r, &in, sizeof(in));
 	if ((in.flags & O_ACCMODE) != O_RDONLY || (in.flags & O_TRUNC))
 		return -EROFS;
-	err = stat_node(n, &st);
+	err = stat_node(srv, n, &st);
 	if (err)
 		return err;
 	if (dir && !S_ISDIR(st.st_mode))
@@ -866,13 +971,20 @@ static int op_statfs(struct fuse_server *srv, struct fs_req *r)
 	struct fs_node *n = get_node(srv, r->h.nodeid);
 	struct fuse_statfs_out *o = reply_room(r, sizeof(*o));
 	struct statfs s;
+	int fd, err = 0;
 
 	if (!n)
 		return -ESTALE;
 	if (!o)
 		return -EINVAL;
-	if (fstatfs(n->fd, &s))
-		return -errno;
+	fd = node_fd(srv, n);
+	if (fd < 0)
+		return fd;
+	if (fstatfs(fd, &s))
+		err = -errno;
+	put_fd(n, fd);
+	if (err)
+		return err;
 	o->st = (struct fuse_kstatfs) {
 		.blocks = s.f_blocks,
 		.bfree = s.f_bfree,
@@ -892,6 +1004,7 @@ static int op_access(struct fuse_server *srv, struct fs_req *r)
 	struct fs_node *n = get_node(srv, r->h.nodeid);
 	struct fuse_access_in in;
 	char name[16];
+	int fd, err = 0;
 
 	if (!n)
 		return -ESTALE;
@@ -900,8 +1013,14 @@ static int op_access(struct fuse_server *srv, struct fs_req *r)
 		return -EINVAL;
 	if (in.mask & W_OK)
 		return -EROFS;
-	snprintf(name, sizeof(name), "%d", n->fd);
-	return faccessat(srv->proc_fd, name, in.mask, AT_EACCESS) ? -errno : 0;
+	fd = node_fd(srv, n);
+	if (fd < 0)
+		return fd;
+	snprintf(name, sizeof(name), "%d", fd);
+	if (faccessat(srv->proc_fd, name, in.mask, AT_EACCESS))
+		err = -errno;
+	put_fd(n, fd);
+	return err;
 }
 
 static int op_erofs(struct fuse_server *srv, struct fs_req *r)

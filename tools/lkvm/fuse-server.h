@@ -39,9 +39,11 @@ struct fuse_server;
 
 /*
  * Serves directory @dir read-only, holding at most @max_fds file
- * descriptors (one per inode the guest looked up, one per open file);
- * beyond that, LOOKUP and OPEN fail with ENFILE.  Returns NULL with errno
- * set if @dir cannot be opened as a directory or memory runs out.
+ * descriptors (one per inode the guest looked up, one per open file).
+ * Inodes other than directories take at most half of them and are held
+ * by name beyond; past @max_fds, LOOKUP of a directory and OPEN fail with
+ * ENFILE.  Returns NULL with errno set if @dir cannot be opened as a
+ * directory or memory runs out.
  */
 struct fuse_server *fuse_server_new(const char *dir, unsigned int max_fds);
 void fuse_server_free(struct fuse_server *srv);

@@ -4,6 +4,9 @@
  * Documentation/driver-api/early-userspace/buffer-format.rst), uncompressed,
  * holding busybox, lkvm's /init and lkvm-exit, the virtio modules in an
  * order that satisfies modules.dep, and the command given after "--".
+ * With virtio-fs shares it also holds fuse and virtiofs, and for the
+ * host's root as the guest's the overlay and /lkvm/root-tag
+ * (Documentation/virtio-fs.rst).
  */
 #include <errno.h>
 #include <gelf.h>
@@ -30,7 +33,17 @@
 static const char *const wanted_modules[] = {
 	"virtio", "virtio_ring", "virtio_pci_legacy_dev",
 	"virtio_pci_modern_dev", "virtio_pci", "virtio_blk",
-	"virtio_console", "virtio_rng",
+	"virtio_console", "virtio_rng", "virtio_net",
+};
+
+/* What a virtio-fs share needs, and the root share's overlay on top. */
+static const struct fs_module {
+	const char *name, *config;
+	bool root_only;
+} fs_modules[] = {
+	{ "fuse", "CONFIG_FUSE_FS" },
+	{ "virtiofs", "CONFIG_VIRTIO_FS" },
+	{ "overlay", "CONFIG_OVERLAY_FS", true },
 };
 
 struct cpio {
@@ -263,9 +276,12 @@ static void free_modules(struct modules *m)
 
 /*
  * The modules to load, in order.  A kernel without a modules directory
- * (a developer's, with virtio built in) gets none.
+ * (a developer's, with virtio built in) gets none.  The file system
+ * modules are added where they exist: initramfs_missing_fs() has told
+ * about the missing ones already.
  */
-static int resolve_modules(const char *dir, struct modules *m)
+static int resolve_modules(const char *dir, const struct initramfs_config *cfg,
+			   struct modules *m)
 {
 	unsigned int w;
 	int ret = read_modules_dep(dir, m), i;
@@ -285,7 +301,39 @@ static int resolve_modules(const char *dir, struct modules *m)
 			pr_err("warning: %s has no module %s; the guest goes without it",
 			       dir, wanted_modules[w]);
 	}
+	for (w = 0; cfg->fs_modules && w < ARRAY_SIZE(fs_modules); w++) {
+		if (fs_modules[w].root_only && !cfg->root_tag)
+			continue;
+		i = find_module(m, fs_modules[w].name, false);
+		if (i >= 0)
+			add_with_deps(m, i);
+	}
 	return 0;
+}
+
+void initramfs_missing_fs(const char *dir, bool root, char *buf, size_t len)
+{
+	struct modules m = { 0 };
+	unsigned int w;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (read_modules_dep(dir, &m)) {
+		free_modules(&m);
+		return;
+	}
+	for (w = 0; w < ARRAY_SIZE(fs_modules); w++) {
+		const struct fs_module *f = &fs_modules[w];
+
+		if ((f->root_only && !root) || find_module(&m, f->name, false) >= 0 ||
+		    builtin_module(dir, f->name))
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s",
+				 used ? ", " : "", f->config);
+		if (used >= len)
+			break;
+	}
+	free_modules(&m);
 }
 
 static bool add_modules(struct cpio *c, const char *dir, const char *gdir,
@@ -427,6 +475,14 @@ static bool add_command(struct cpio *c, const struct initramfs_config *cfg)
 	return true;
 }
 
+/* /lkvm/root-tag names the share /init mounts as the guest's root. */
+static void add_root_tag(struct cpio *c, const struct initramfs_config *cfg)
+{
+	if (cfg->root_tag)
+		cpio_entry(c, "lkvm/root-tag", S_IFREG | 0644, cfg->root_tag,
+			   strlen(cfg->root_tag));
+}
+
 int initramfs_write(int fd, const struct initramfs_config *cfg)
 {
 	struct cpio c = { .fd = fd };
@@ -436,10 +492,11 @@ int initramfs_write(int fd, const struct initramfs_config *cfg)
 
 	if (!join_path(dir, cfg->modules_root, cfg->release) ||
 	    !join_path(gdir, "lib/modules", cfg->release) ||
-	    resolve_modules(dir, &m))
+	    resolve_modules(dir, cfg, &m))
 		return -1;
 	ok = add_base(&c, cfg) && add_command(&c, cfg);
 	if (ok) {
+		add_root_tag(&c, cfg);
 		add_module_dirs(&c, gdir, &m);
 		ok = add_modules(&c, dir, gdir, &m);
 	}
@@ -459,12 +516,13 @@ void initramfs_defaults(struct initramfs_config *cfg)
 	static char guest_dir[PATH_MAX];
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *modules = getenv("LKVM_MODULES_DIR");
 
 	self[n > 0 ? n : 0] = '\0';
 	if (!join_path(guest_dir, dirname(self), "guest-init"))
 		strcpy(guest_dir, "guest-init");	/* fails when read */
 	*cfg = (struct initramfs_config) {
-		.modules_root = "/lib/modules",
+		.modules_root = modules && *modules ? modules : "/lib/modules",
 		.guest_dir = guest_dir,
 		.busybox = "/bin/busybox",
 	};
@@ -487,7 +545,38 @@ const char *initramfs_build(const struct initramfs_config *cfg)
 	return path;
 }
 
-int initramfs_prepare(struct boot_config *boot, int argc, char **argv)
+/*
+ * Can the kernel mount the shares?  Where it cannot mount the root, one
+ * line says so and *@root_share goes false; --share's needs are a must.
+ */
+static int check_shares(const struct initramfs_config *cfg, bool *root_share,
+			bool user_shares)
+{
+	char dir[PATH_MAX], missing[128];
+
+	if (!join_path(dir, cfg->modules_root, cfg->release))
+		return -1;
+	if (user_shares) {
+		initramfs_missing_fs(dir, false, missing, sizeof(missing));
+		if (*missing) {
+			pr_err("--share: kernel %s lacks %s (neither a module in %s nor built in)",
+			       cfg->release, missing, dir);
+			return -1;
+		}
+	}
+	if (!*root_share)
+		return 0;
+	initramfs_missing_fs(dir, true, missing, sizeof(missing));
+	if (*missing) {
+		pr_err("kernel %s lacks %s (neither a module in %s nor built in): the guest's root is lkvm's initramfs, not the host's",
+		       cfg->release, missing, dir);
+		*root_share = false;
+	}
+	return 0;
+}
+
+int initramfs_prepare_shares(struct boot_config *boot, int argc, char **argv,
+			     bool *root_share, bool user_shares)
 {
 	struct initramfs_config cfg;
 	char release[256];
@@ -500,6 +589,7 @@ int initramfs_prepare(struct boot_config *boot, int argc, char **argv)
 			return -1;
 	}
 	if (!is_linux || boot->initrd) {
+		*root_share = false;
 		if (!argc)
 			return 0;
 		if (!is_linux)
@@ -514,6 +604,17 @@ int initramfs_prepare(struct boot_config *boot, int argc, char **argv)
 	cfg.release = release;
 	cfg.argc = argc;
 	cfg.argv = argv;
+	if (check_shares(&cfg, root_share, user_shares))
+		return -1;
+	cfg.fs_modules = *root_share || user_shares;
+	cfg.root_tag = *root_share ? INITRAMFS_ROOT_TAG : NULL;
 	boot->initrd = initramfs_build(&cfg);
 	return boot->initrd ? 0 : -1;
+}
+
+int initramfs_prepare(struct boot_config *boot, int argc, char **argv)
+{
+	bool root_share = false;
+
+	return initramfs_prepare_shares(boot, argc, argv, &root_share, false);
 }

@@ -7,6 +7,9 @@
 #ifndef LKVM_INITRAMFS_H
 #define LKVM_INITRAMFS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct boot_config;
 
 struct initramfs_config {
@@ -16,9 +19,14 @@ struct initramfs_config {
 	const char *busybox;		/* a static busybox */
 	int argc;			/* 0: an interactive shell */
 	char **argv;
+	bool fs_modules;		/* add fuse and virtiofs for --share */
+	const char *root_tag;		/* the share /init mounts as root, or NULL */
 };
 
-/* Defaults for this host: /lib/modules, /bin/busybox, guest-init/ next to lkvm. */
+/*
+ * Defaults for this host: /lib/modules ($LKVM_MODULES_DIR if set),
+ * /bin/busybox, guest-init/ next to lkvm.
+ */
 void initramfs_defaults(struct initramfs_config *cfg);
 
 /* Writes the newc cpio archive to @fd; 0, or -1 with a message. */
@@ -36,5 +44,28 @@ const char *initramfs_build(const struct initramfs_config *cfg);
  * error.  0, or -1 with a message.
  */
 int initramfs_prepare(struct boot_config *boot, int argc, char **argv);
+
+/* The tag of the default share of "/", which /init mounts as the root. */
+#define INITRAMFS_ROOT_TAG	"root"
+
+/*
+ * initramfs_prepare() with virtio-fs shares (Documentation/virtio-fs.rst):
+ * with *@root_share, /init mounts the share tagged INITRAMFS_ROOT_TAG under
+ * a tmpfs overlay and runs @argv there; @user_shares (--share) makes the
+ * guest load fuse and virtiofs.  A kernel whose modules directory shows
+ * that it lacks what the root needs gets *@root_share cleared and a
+ * one-line message; lacking what --share needs is an error.
+ */
+int initramfs_prepare_shares(struct boot_config *boot, int argc, char **argv,
+			     bool *root_share, bool user_shares);
+
+/*
+ * The kernel options missing from the kernel whose modules are in @dir
+ * (.../lib/modules/<release>), neither a module nor built in: of
+ * CONFIG_FUSE_FS and CONFIG_VIRTIO_FS, and CONFIG_OVERLAY_FS if @root.
+ * Written to @buf as "CONFIG_A, CONFIG_B", "" if none is missing or @dir
+ * has no modules.dep to tell (a kernel with its drivers built in).
+ */
+void initramfs_missing_fs(const char *dir, bool root, char *buf, size_t len);
 
 #endif

@@ -6,6 +6,8 @@
 #define LKVM_VERSION "0.1"
 
 int cmd_run(int argc, char **argv);
+/* Installed kselftests in a guest (cmd-kselftest.c). */
+int cmd_kselftest(int argc, char **argv);
 /* Control socket clients (cmd-control.c). */
 int cmd_list(int argc, char **argv);
 int cmd_stat(int argc, char **argv);

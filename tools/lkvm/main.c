@@ -20,6 +20,7 @@ static const struct subcommand {
 	const char *help;
 } subcommands[] = {
 	{ "run", cmd_run, "boot a kernel or payload (lkvm run --help)" },
+	{ "kselftest", cmd_kselftest, "run installed kselftests in a guest (lkvm kselftest --help)" },
 	{ "list", cmd_list, "list the running guests" },
 	{ "stat", cmd_stat, "show a guest's state: lkvm stat NAME" },
 	{ "stop", cmd_stop, "stop a guest: lkvm stop NAME" },

@@ -52,7 +52,16 @@ int net_tap_open(const struct net_config *cfg);
  */
 int net_user_start(const struct net_config *cfg, int fd);
 
-/* A virtio-net device on the backend @fd, with the MAC address @mac. */
-int virtio_net_create(struct vm *vm, int fd, const u8 mac[6]);
+/* The largest TSO frame: an IPv4 packet of 64 KiB with a VLAN tag. */
+#define NET_MAX_TSO_FRAME	(14 + 4 + 65535)
+
+/*
+ * A virtio-net device on the backend @fd, with the MAC address @mac.
+ * With @tso the backend takes TCP segments of up to NET_MAX_TSO_FRAME
+ * bytes whose checksums may be left undone (user mode, which does not look
+ * at them), and the guest is offered checksum and TCP segmentation offload
+ * to send them.
+ */
+int virtio_net_create(struct vm *vm, int fd, const u8 mac[6], bool tso);
 
 #endif

@@ -19,6 +19,7 @@
 #include "initramfs.h"
 #include "linux-boot.h"
 #include "lkvm.h"
+#include "sandbox.h"
 
 struct run_opts {
 	struct boot_config boot;
@@ -26,10 +27,14 @@ struct run_opts {
 	u64 cpus;
 	const char *accel;
 	bool dump_regs;
+	bool no_sandbox;
 	int cmd_argc;			/* after "--": run in a Linux guest */
 	char **cmd_argv;
 	const char *disks[8];		/* -d arguments, "PATH[,ro]" */
 	unsigned int nr_disks;
+	const char *shares[8];		/* --share arguments, "DIR[,tag=TAG]" */
+	unsigned int nr_shares;
+	bool root_share;		/* "/" as the guest's root (the default) */
 	const char *name;
 };
 
@@ -41,6 +46,8 @@ enum {
 	OPT_DUMP_REGS,
 	OPT_NAME,
 	OPT_NETWORK,
+	OPT_SHARE,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option run_options[] = {
@@ -57,6 +64,8 @@ static const struct option run_options[] = {
 	{ "dump-regs",	no_argument,	   NULL, OPT_DUMP_REGS },
 	{ "name",	required_argument, NULL, OPT_NAME },
 	{ "network",	required_argument, NULL, OPT_NETWORK },
+	{ "share",	required_argument, NULL, OPT_SHARE },
+	{ "no-sandbox",	no_argument,	   NULL, OPT_NO_SANDBOX },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ }
 };
@@ -80,7 +89,12 @@ static void run_usage(FILE *f)
 	      "      --name NAME       name for lkvm list/stat/stop/... (default guest-PID)\n"
 	      "      --network mode=user|tap|none[,tapif=IF,host_ip=A.B.C.D/N,\n"
 	      "                guest_ip=A.B.C.D,guest_mac=MAC]  virtio-net (default\n"
-	      "                mode=user: 192.168.33.15, NAT to the host); repeatable\n",
+	      "                mode=user: 192.168.33.15, NAT to the host); repeatable\n"
+	      "      --share DIR[,tag=TAG]  DIR read-only (virtio-fs, mount -t virtiofs\n"
+	      "                TAG); repeatable.  Without -i a Linux guest's root is\n"
+	      "                the host's /, read-only under a tmpfs overlay\n"
+	      "      --no-sandbox      no seccomp filter, capabilities kept (see\n"
+	      "                        Documentation/sandbox.rst)\n",
 	      f);
 }
 
@@ -139,8 +153,19 @@ static int parse_run_option(struct run_opts *o, int c, const char *arg)
 		}
 		o->name = arg;
 		return 0;
+	case OPT_NO_SANDBOX:
+		o->no_sandbox = true;
+		return 0;
 	case OPT_NETWORK:
 		return net_add_option(arg);
+	case OPT_SHARE:
+		if (o->nr_shares == ARRAY_SIZE(o->shares)) {
+			pr_err("--share %s: at most %zu shares", arg,
+			       ARRAY_SIZE(o->shares));
+			return -1;
+		}
+		o->shares[o->nr_shares++] = arg;
+		return 0;
 	}
 	return -1;
 }
@@ -171,6 +196,8 @@ static int parse_run_args(struct run_opts *o, int argc, char **argv)
 	o->cmd_argc = argc - optind;
 	o->cmd_argv = argv + optind;
 	o->boot.cmdline = net_finish_options(o->boot.cmdline);
+	/* Linux kernels only; initramfs_prepare_shares() tells payloads. */
+	o->root_share = !o->boot.initrd && !o->boot.flat && !o->boot.real_mode;
 	if (!o->boot.kernel)
 		o->boot.kernel = linux_default_kernel();
 	return o->boot.kernel ? 0 : -1;
@@ -293,16 +320,18 @@ static int start_vcpus(struct vm *vm)
 	return 0;
 }
 
-static void forward_stdin(void)
+/* Returns false at the end of stdin: a readable EOF is polled no more. */
+static bool forward_stdin(void)
 {
 	u8 buf[16];
 	ssize_t n;
 
 	if (!serial_input_room())
-		return;
+		return true;
 	n = read(STDIN_FILENO, buf, sizeof(buf));
 	if (n > 0)
 		serial_input(buf, n);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
 }
 
 /*
@@ -316,10 +345,11 @@ static void main_loop(struct vm *vm, int sig_fd)
 		{ .fd = sig_fd, .events = POLLIN },
 		{ .fd = STDIN_FILENO, .events = POLLIN },
 	};
+	bool stdin_open = true;
 
 	while (!vm_stopped(vm)) {
 		/* While the UART's FIFO is full, stdin waits. */
-		fds[2].fd = serial_input_room() ? STDIN_FILENO : -1;
+		fds[2].fd = stdin_open && serial_input_room() ? STDIN_FILENO : -1;
 		if (poll(fds, 3, 50) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents & POLLIN) {
@@ -329,9 +359,9 @@ static void main_loop(struct vm *vm, int sig_fd)
 				vm_stop(vm, VM_STOP_SIGNAL, 128 + si.ssi_signo);
 		}
 		if (fds[2].revents & POLLIN)
-			forward_stdin();
-		else if (fds[2].revents & (POLLHUP | POLLERR))
-			fds[2].fd = -1, close(STDIN_FILENO);
+			stdin_open = forward_stdin();
+		else if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL))
+			stdin_open = false;
 	}
 }
 
@@ -370,7 +400,10 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-/* The PCI bus: host bridge, virtio console and rng, one blk per -d, NICs. */
+/*
+ * The PCI bus: host bridge, virtio console and rng, one blk per -d, the
+ * root share and one virtio-fs per --share, NICs.
+ */
 static int setup_pci_devices(struct vm *vm, const struct run_opts *o)
 {
 	unsigned int i;
@@ -384,6 +417,13 @@ static int setup_pci_devices(struct vm *vm, const struct run_opts *o)
 	for (i = 0; i < o->nr_disks; i++)
 		if (virtio_blk_init(vm, o->disks[i]))
 			return -1;
+	if (o->root_share && virtio_fs_init(vm, "/,tag=" INITRAMFS_ROOT_TAG))
+		return -1;
+	for (i = 0; i < o->nr_shares; i++)
+		if (virtio_fs_init(vm, o->shares[i]))
+			return -1;
+	if (o->root_share || o->nr_shares)
+		sandbox_allow(SANDBOX_FS);
 	return net_init(vm);
 }
 
@@ -423,11 +463,12 @@ int cmd_run(int argc, char **argv)
 	struct boot_entry entry;
 	struct run_opts o;
 	unsigned int i;
-	int sig_fd;
+	int sig_fd, status;
 
 	if (parse_run_args(&o, argc, argv))
 		return LKVM_EXIT_USAGE;
-	if (initramfs_prepare(&o.boot, o.cmd_argc, o.cmd_argv))
+	if (initramfs_prepare_shares(&o.boot, o.cmd_argc, o.cmd_argv,
+				     &o.root_share, o.nr_shares))
 		return LKVM_EXIT_ERROR;
 	sig_fd = block_signals();
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -436,7 +477,7 @@ int cmd_run(int argc, char **argv)
 	if (choose_accel(&vm, o.accel))
 		return LKVM_EXIT_ERROR;
 	if (setup_machine(&vm, &o, &entry) || setup_control(&vm, o.name) ||
-	    start_vcpus(&vm))
+	    (!o.no_sandbox && sandbox_enter()) || start_vcpus(&vm))
 		return LKVM_EXIT_ERROR;
 	main_loop(&vm, sig_fd);
 	control_exit(&vm);
@@ -444,5 +485,9 @@ int cmd_run(int argc, char **argv)
 		pthread_join(vm.vcpus[i].thread, NULL);
 	if (o.dump_regs)
 		dump_regs(&vm.vcpus[0]);
-	return report_stop(&vm);
+	status = report_stop(&vm);
+	/* The guest's writes must outlive lkvm, whatever ended it. */
+	if (virtio_blk_exit() && !status)
+		status = LKVM_EXIT_ERROR;
+	return status;
 }

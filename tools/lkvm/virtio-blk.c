@@ -45,7 +45,10 @@ struct blk_disk {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	unsigned int errors_logged;
 	struct iovec iov[BLK_QUEUE_SIZE];
+	struct blk_disk *next;	/* on the disks list, for virtio_blk_exit() */
 };
+
+static struct blk_disk *disks;
 
 static void blk_get_config(struct virtio_dev *vdev, void *config)
 {
@@ -296,5 +299,37 @@ int virtio_blk_init(struct vm *vm, const char *arg)
 		d->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
 	/* Past RLIMIT_FSIZE a write is an I/O error, not the end of lkvm. */
 	signal(SIGXFSZ, SIG_IGN);
-	return virtio_pci_register(vm, &d->vdev, "virtio-blk", &d->ops, d);
+	ret = virtio_pci_register(vm, &d->vdev, "virtio-blk", &d->ops, d);
+	if (!ret) {
+		d->next = disks;
+		disks = d;
+	}
+	return ret;
+}
+
+/*
+ * A guest's completed writes are in the host's page cache, which outlives
+ * lkvm but not a host crash: fsync makes them durable whatever ended the
+ * guest, flushed by it or not.
+ */
+int virtio_blk_exit(void)
+{
+	struct blk_disk *d;
+	int ret = 0;
+
+	while ((d = disks)) {
+		disks = d->next;
+		if (!d->ro && fsync(d->fd)) {
+			pr_err("-d %s: cannot flush at exit: %s", d->path,
+			       strerror(errno));
+			ret = -EIO;
+		}
+		if (close(d->fd) && !ret) {
+			pr_err("-d %s: cannot close at exit: %s", d->path,
+			       strerror(errno));
+			ret = -EIO;
+		}
+		d->fd = -1;
+	}
+	return ret;
 }

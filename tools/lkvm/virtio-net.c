@@ -52,21 +52,21 @@
 #define NET_MAX_FRAME	(NET_MTU + ETH_HLEN + 4)	/* 4: a VLAN tag */
 /* Frames delivered per lock hold, so that the vCPUs get the device too. */
 #define NET_RX_BATCH	32
-/* 4.1.4.5: bit 0 of ISR status is the queue interrupt. */
-#define NET_ISR_QUEUE	0x1
 /* Backend errors reported before going quiet. */
 #define NET_MAX_LOGGED	3
 
 struct net_dev {
 	struct virtio_dev vdev;
+	struct virtio_dev_ops ops;
 	int fd;			/* the backend */
+	u32 max_tx;		/* longest frame the backend takes */
 	u8 mac[ETH_ALEN];
 	int wake_fd;		/* eventfd: the guest posted receive buffers */
 	pthread_t rx_thread;
 	bool backend_dead;	/* read failed for good: receive is over */
 	unsigned int logged;
 	/* The frame the receive thread holds; under the device lock. */
-	u8 frame[NET_MAX_FRAME];
+	u8 frame[NET_MAX_FRAME + 1];	/* + 1: to see a frame too long */
 	u32 frame_len;		/* 0: none held */
 	struct iovec tx_iov[NET_QUEUE_SIZE];
 };
@@ -93,9 +93,9 @@ static void net_get_config(struct virtio_dev *vdev, void *config)
 }
 
 /*
- * 5.1.6.2: the driver's header, then the frame.  We offer no offloads, so
- * the header asks for nothing we could do (5.1.6.2.2: unknown flag bits
- * are ignored) and only its length matters.
+ * 5.1.6.2: the driver's header, then the frame.  Only the header's length
+ * matters: without offloads it asks for nothing, and a backend that takes
+ * TSO frames takes them as they are, checksums undone included.
  */
 static u32 net_tx(struct virtio_dev *vdev, const struct vq_chain *c)
 {
@@ -103,7 +103,7 @@ static u32 net_tx(struct virtio_dev *vdev, const struct vq_chain *c)
 	u64 len = c->out_len - NET_HDR_LEN;
 	int cnt;
 
-	if (c->out_len < NET_HDR_LEN + ETH_HLEN || len > NET_MAX_FRAME)
+	if (c->out_len < NET_HDR_LEN + ETH_HLEN || len > n->max_tx)
 		return 0;	/* not a frame: dropped */
 	cnt = vq_chain_iov(c, false, NET_HDR_LEN, len, n->tx_iov,
 			   ARRAY_SIZE(n->tx_iov));
@@ -111,25 +111,6 @@ static u32 net_tx(struct virtio_dev *vdev, const struct vq_chain *c)
 	    errno != EAGAIN && errno != ENOBUFS)
 		net_log(n, "cannot send a frame", errno);
 	return 0;
-}
-
-/*
- * The receive side completes buffers from its own thread, outside
- * notify(), so virtio_serve_queue() does not fit it: this is that
- * function's interrupt step (virtio 1.2, 4.1.5.4).  It belongs in
- * virtio-pci.c; see Documentation/network.rst.
- */
-static void net_signal_used(struct virtio_dev *vdev, struct virtqueue *vq)
-{
-	if (!vq_need_interrupt(vq))
-		return;
-	if (pci_msix_enabled(&vdev->pci)) {
-		if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR)
-			pci_msix_notify(&vdev->pci, vq->msix_vector);
-		return;
-	}
-	vdev->isr |= NET_ISR_QUEUE;
-	pci_set_intx(&vdev->pci, true);
 }
 
 static bool rx_running(struct virtio_dev *vdev)
@@ -155,8 +136,12 @@ static bool rx_read(struct net_dev *n)
 		n->backend_dead = true;
 		return false;
 	}
-	/* Shorter than an Ethernet header: nothing a driver could use. */
-	if (len >= ETH_HLEN)
+	/*
+	 * Shorter than an Ethernet header, nothing a driver could use; longer
+	 * than the MTU allows (a tap someone gave a larger MTU), cut short by
+	 * read(): both are dropped.
+	 */
+	if (len >= ETH_HLEN && len <= NET_MAX_FRAME)
 		n->frame_len = len;
 	return true;
 }
@@ -216,7 +201,7 @@ static bool rx_fill(struct net_dev *n)
 			break;
 		}
 	}
-	net_signal_used(&n->vdev, vq);
+	virtio_signal_used(&n->vdev, vq);
 	return starved;
 }
 
@@ -280,7 +265,7 @@ static const struct virtio_dev_ops net_ops = {
 	.reset = net_reset,
 };
 
-int virtio_net_create(struct vm *vm, int fd, const u8 mac[6])
+int virtio_net_create(struct vm *vm, int fd, const u8 mac[6], bool tso)
 {
 	struct net_dev *n = calloc(1, sizeof(*n));
 	int ret;
@@ -294,7 +279,15 @@ int virtio_net_create(struct vm *vm, int fd, const u8 mac[6])
 		return -errno;
 	/* A socket backend whose peer is gone fails a send, not lkvm. */
 	signal(SIGPIPE, SIG_IGN);
-	ret = virtio_pci_register(vm, &n->vdev, "virtio-net", &net_ops, n);
+	n->ops = net_ops;
+	n->max_tx = NET_MAX_FRAME;
+	/* 5.1.3.1: HOST_TSO4 requires CSUM. */
+	if (tso) {
+		n->ops.features |= 1ULL << VIRTIO_NET_F_CSUM |
+				   1ULL << VIRTIO_NET_F_HOST_TSO4;
+		n->max_tx = NET_MAX_TSO_FRAME;
+	}
+	ret = virtio_pci_register(vm, &n->vdev, "virtio-net", &n->ops, n);
 	if (ret)
 		return ret;
 	ret = pthread_create(&n->rx_thread, NULL, rx_thread, n);
@@ -532,7 +525,8 @@ int net_init(struct vm *vm)
 		fd = net_backend(&nets[i]);
 		if (fd < 0)
 			return -1;
-		if (virtio_net_create(vm, fd, nets[i].guest_mac)) {
+		if (virtio_net_create(vm, fd, nets[i].guest_mac,
+				      nets[i].mode == NET_MODE_USER)) {
 			pr_err("cannot set up virtio-net");
 			return -1;
 		}

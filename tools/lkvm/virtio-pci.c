@@ -478,7 +478,8 @@ static u8 add_virtio_cap(struct virtio_dev *vdev, u8 type, u32 off,
 	};
 
 	memcpy(buf, &cap, sizeof(cap));
-	memcpy(buf + sizeof(cap), extra, extra_len);
+	if (extra_len)	/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(buf + sizeof(cap), extra, extra_len);
 	return pci_add_cap(&vdev->pci, buf, cap.cap_len);
 }
 

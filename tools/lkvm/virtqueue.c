@@ -163,6 +163,12 @@ static int add_buf(struct virtqueue *vq, struct vq_chain *c,
 		return vq_fail(vq, "chain from head %u is longer than 4 GiB",
 			       c->head);
 	if (d->flags & VRING_DESC_F_WRITE) {
+		/*
+		 * The device will write here: code translated from these pages
+		 * must go first.  Before the write is enough, since a driver
+		 * never executes a buffer it has handed to the device.
+		 */
+		vm_host_write(vq->vm, d->addr, d->len);
 		c->nr_in++;
 		c->in_len += d->len;
 		return 0;

@@ -76,3 +76,9 @@ void vm_stop(struct vm *vm, enum vm_stop reason, int status)
 		if (vm->vcpus[i].accel)
 			vm->accel_ops->kick(&vm->vcpus[i]);
 }
+
+void vm_host_write(struct vm *vm, u64 gpa, u64 len)
+{
+	if (vm->accel_ops && vm->accel_ops->host_write)
+		vm->accel_ops->host_write(vm, gpa, len);
+}

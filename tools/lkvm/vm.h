@@ -68,6 +68,9 @@ void *gpa_to_hva(struct vm *vm, u64 gpa, u64 len);
 
 int vm_init_memory(struct vm *vm, u64 ram_size);
 
+/* Devices call this before writing guest memory behind the guest's back. */
+void vm_host_write(struct vm *vm, u64 gpa, u64 len);
+
 /*
  * Ends the machine: the first caller's reason and status stick; every vCPU
  * is kicked out of the accelerator.  Safe from any thread.
