@@ -18,7 +18,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(lastword $(sort $(wildcard /lib/modules/*/build))))
 export KDIR
 
-SELFTEST_TARGETS ?= lkvm lkvm_boot lkvm_virtio lkvm_fs lkvm_net lkvm_control lkvm_dev lkvm_safety tcg tcg_irq lkvm_blk
+SELFTEST_TARGETS ?= lkvm lkvm_boot lkvm_virtio lkvm_fs lkvm_rootfs lkvm_net lkvm_control lkvm_dev lkvm_safety tcg tcg_irq lkvm_blk
 
 # The sub-makes take CFLAGS/LDFLAGS from the environment (CFLAGS ?= there)
 # and add their own.  SANITIZE itself is not passed down: selftests use the
@@ -82,13 +82,13 @@ fuzz:
 fuzz-check: fuzz
 	@scripts/fuzz-run
 
-# HAVE_TCG=0: bare_vm.mk would otherwise build libtcg.a just to clean.
+# HAVE_TCG=0: bare_vm.mk would otherwise build libtcg.a just to clean it.
 clean-objects:
 	$(MAKE) -C tools/lkvm clean
 	$(MAKE) -C tools/lkvm/guest clean
 	$(MAKE) -C tools/lkvm/guest-init clean
 	$(MAKE) -C tools/tcg-fallback/runner clean HAVE_TCG=0
-	$(MAKE) -C tools/tcg-fallback clean
+	$(MAKE) -C tools/tcg-fallback clean HAVE_TCG=0
 	$(MAKE) -C selftests TARGETS="$(SELFTEST_TARGETS)" clean HAVE_TCG=0
 
 clean: clean-objects

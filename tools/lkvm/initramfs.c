@@ -21,11 +21,10 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "initramfs-dir.h"
 #include "initramfs.h"
 #include "linux-boot.h"
 
-#define CPIO_MAGIC	"070701"
-#define CPIO_TRAILER	"TRAILER!!!"
 #define CONSOLE_MAJOR	5
 #define CONSOLE_MINOR	1
 
@@ -44,13 +43,6 @@ static const struct fs_module {
 	{ "fuse", "CONFIG_FUSE_FS" },
 	{ "virtiofs", "CONFIG_VIRTIO_FS" },
 	{ "overlay", "CONFIG_OVERLAY_FS", true },
-};
-
-struct cpio {
-	int fd;
-	unsigned int ino;
-	u64 offset;
-	int err;
 };
 
 struct kmod {
@@ -76,61 +68,13 @@ static bool join_path(char *out, const char *a, const char *b)
 	return false;
 }
 
-static void cpio_write(struct cpio *c, const void *buf, size_t len)
+static void cpio_dir(struct newc *c, const char *name)
 {
-	const char *p = buf;
-
-	while (len && !c->err) {
-		ssize_t n = write(c->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			c->err = n < 0 ? errno : EIO;
-			break;
-		}
-		p += n;
-		len -= n;
-		c->offset += n;
-	}
-}
-
-static void cpio_pad(struct cpio *c)
-{
-	static const char zeros[4];
-
-	cpio_write(c, zeros, ALIGN_UP(c->offset, 4) - c->offset);
-}
-
-static void cpio_entry(struct cpio *c, const char *name, unsigned int mode,
-		       const void *data, size_t size)
-{
-	char hdr[128];
-	unsigned int rmaj = 0, rmin = 0;
-
-	/* The archive's only device node is /dev/console. */
-	if (S_ISCHR(mode)) {
-		rmaj = CONSOLE_MAJOR;
-		rmin = CONSOLE_MINOR;
-	}
-	snprintf(hdr, sizeof(hdr),
-		 "%s%08x%08x%08x%08x%08x%08x%08zx%08x%08x%08x%08x%08zx%08x",
-		 CPIO_MAGIC, ++c->ino, mode, 0, 0, S_ISDIR(mode) ? 2 : 1, 0,
-		 size, 0, 0, rmaj, rmin, strlen(name) + 1, 0);
-	cpio_write(c, hdr, 110);
-	cpio_write(c, name, strlen(name) + 1);
-	cpio_pad(c);
-	cpio_write(c, data, size);
-	cpio_pad(c);
-}
-
-static void cpio_dir(struct cpio *c, const char *name)
-{
-	cpio_entry(c, name, S_IFDIR | 0755, NULL, 0);
+	newc_entry(c, name, S_IFDIR | 0755, NULL, 0);
 }
 
 /* Adds @host_path as @name; false with a message if it cannot be read. */
-static bool cpio_file(struct cpio *c, const char *name, const char *host_path,
+static bool cpio_file(struct newc *c, const char *name, const char *host_path,
 		      unsigned int perm)
 {
 	size_t size;
@@ -138,7 +82,7 @@ static bool cpio_file(struct cpio *c, const char *name, const char *host_path,
 
 	if (!buf)
 		return false;
-	cpio_entry(c, name, S_IFREG | perm, buf, size);
+	newc_entry(c, name, S_IFREG | perm, buf, size);
 	free(buf);
 	return true;
 }
@@ -336,7 +280,7 @@ void initramfs_missing_fs(const char *dir, bool root, char *buf, size_t len)
 	free_modules(&m);
 }
 
-static bool add_modules(struct cpio *c, const char *dir, const char *gdir,
+static bool add_modules(struct newc *c, const char *dir, const char *gdir,
 			const struct modules *m)
 {
 	char host[PATH_MAX], guest[PATH_MAX], *list = NULL;
@@ -355,13 +299,13 @@ static bool add_modules(struct cpio *c, const char *dir, const char *gdir,
 	if (f)
 		fclose(f);
 	if (ok)
-		cpio_entry(c, "lkvm/modules", S_IFREG | 0644, list, list_len);
+		newc_entry(c, "lkvm/modules", S_IFREG | 0644, list, list_len);
 	free(list);
 	return ok;
 }
 
 /* lib/modules/<release>/ and every directory a module lives in. */
-static void add_module_dirs(struct cpio *c, const char *gdir,
+static void add_module_dirs(struct newc *c, const char *gdir,
 			    const struct modules *m)
 {
 	char path[PATH_MAX], *slash;
@@ -437,7 +381,7 @@ static bool is_static_elf(const char *path)
 	return ok;
 }
 
-static bool add_base(struct cpio *c, const struct initramfs_config *cfg)
+static bool add_base(struct newc *c, const struct initramfs_config *cfg)
 {
 	static const char *const dirs[] = {
 		"bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc",
@@ -448,18 +392,18 @@ static bool add_base(struct cpio *c, const struct initramfs_config *cfg)
 
 	for (i = 0; i < ARRAY_SIZE(dirs); i++)
 		cpio_dir(c, dirs[i]);
-	cpio_entry(c, "dev/console", S_IFCHR | 0600, NULL, 0);
+	newc_chrdev(c, "dev/console", 0600, CONSOLE_MAJOR, CONSOLE_MINOR);
 	if (!is_static_elf(cfg->busybox) ||
 	    !cpio_file(c, "bin/busybox", cfg->busybox, 0755))
 		return false;
-	cpio_entry(c, "bin/sh", S_IFLNK | 0777, "busybox", 7);
+	newc_entry(c, "bin/sh", S_IFLNK | 0777, "busybox", 7);
 	return join_path(path, cfg->guest_dir, "init") &&
 	       cpio_file(c, "init", path, 0755) &&
 	       join_path(path, cfg->guest_dir, "lkvm-exit") &&
 	       cpio_file(c, "bin/lkvm-exit", path, 0755);
 }
 
-static bool add_command(struct cpio *c, const struct initramfs_config *cfg)
+static bool add_command(struct newc *c, const struct initramfs_config *cfg)
 {
 	char *cmd;
 
@@ -470,22 +414,29 @@ static bool add_command(struct cpio *c, const struct initramfs_config *cfg)
 		pr_err("out of memory");
 		return false;
 	}
-	cpio_entry(c, "lkvm/cmd", S_IFREG | 0644, cmd, strlen(cmd));
+	newc_entry(c, "lkvm/cmd", S_IFREG | 0644, cmd, strlen(cmd));
 	free(cmd);
 	return true;
 }
 
-/* /lkvm/root-tag names the share /init mounts as the guest's root. */
-static void add_root_tag(struct cpio *c, const struct initramfs_config *cfg)
+/*
+ * /lkvm/root-tag names the share /init mounts as the guest's root, and
+ * /lkvm/cwd the directory there the command starts in.
+ */
+static void add_root_tag(struct newc *c, const struct initramfs_config *cfg)
 {
-	if (cfg->root_tag)
-		cpio_entry(c, "lkvm/root-tag", S_IFREG | 0644, cfg->root_tag,
-			   strlen(cfg->root_tag));
+	if (!cfg->root_tag)
+		return;
+	newc_entry(c, "lkvm/root-tag", S_IFREG | 0644, cfg->root_tag,
+		   strlen(cfg->root_tag));
+	if (cfg->cwd)
+		newc_entry(c, "lkvm/cwd", S_IFREG | 0644, cfg->cwd,
+			   strlen(cfg->cwd));
 }
 
 int initramfs_write(int fd, const struct initramfs_config *cfg)
 {
-	struct cpio c = { .fd = fd };
+	struct newc c;
 	struct modules m = { 0 };
 	char dir[PATH_MAX], gdir[PATH_MAX];
 	bool ok;
@@ -494,6 +445,7 @@ int initramfs_write(int fd, const struct initramfs_config *cfg)
 	    !join_path(gdir, "lib/modules", cfg->release) ||
 	    resolve_modules(dir, cfg, &m))
 		return -1;
+	newc_start(&c, fd);
 	ok = add_base(&c, cfg) && add_command(&c, cfg);
 	if (ok) {
 		add_root_tag(&c, cfg);
@@ -503,12 +455,7 @@ int initramfs_write(int fd, const struct initramfs_config *cfg)
 	free_modules(&m);
 	if (!ok)
 		return -1;
-	cpio_entry(&c, CPIO_TRAILER, 0, NULL, 0);
-	if (c.err) {
-		pr_err("cannot write the initramfs: %s", strerror(c.err));
-		return -1;
-	}
-	return 0;
+	return newc_finish(&c);
 }
 
 void initramfs_defaults(struct initramfs_config *cfg)
@@ -579,7 +526,7 @@ int initramfs_prepare_shares(struct boot_config *boot, int argc, char **argv,
 			     bool *root_share, bool user_shares)
 {
 	struct initramfs_config cfg;
-	char release[256];
+	char release[256], cwd[PATH_MAX];
 	int is_linux = 0;
 
 	if (!boot->flat && !boot->real_mode) {
@@ -608,6 +555,8 @@ int initramfs_prepare_shares(struct boot_config *boot, int argc, char **argv,
 		return -1;
 	cfg.fs_modules = *root_share || user_shares;
 	cfg.root_tag = *root_share ? INITRAMFS_ROOT_TAG : NULL;
+	/* The host's root shows the host's working directory; "/" if gone. */
+	cfg.cwd = getcwd(cwd, sizeof(cwd));
 	boot->initrd = initramfs_build(&cfg);
 	return boot->initrd ? 0 : -1;
 }

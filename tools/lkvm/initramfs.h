@@ -21,6 +21,7 @@ struct initramfs_config {
 	char **argv;
 	bool fs_modules;		/* add fuse and virtiofs for --share */
 	const char *root_tag;		/* the share /init mounts as root, or NULL */
+	const char *cwd;		/* with root_tag: where the command starts */
 };
 
 /*
@@ -51,7 +52,8 @@ int initramfs_prepare(struct boot_config *boot, int argc, char **argv);
 /*
  * initramfs_prepare() with virtio-fs shares (Documentation/virtio-fs.rst):
  * with *@root_share, /init mounts the share tagged INITRAMFS_ROOT_TAG under
- * a tmpfs overlay and runs @argv there; @user_shares (--share) makes the
+ * a tmpfs overlay and runs @argv there, in lkvm's working directory;
+ * @user_shares (--share) makes the
  * guest load fuse and virtiofs.  A kernel whose modules directory shows
  * that it lacks what the root needs gets *@root_share cleared and a
  * one-line message; lacking what --share needs is an error.
