@@ -46,17 +46,23 @@ static void newc_pad(struct newc *c)
 	newc_write(c, zeros, ALIGN_UP(c->offset, 4) - c->offset);
 }
 
-/* Header and name; the caller writes @size bytes of data, then pads. */
+/*
+ * Header and name; the caller writes @size bytes of data, then pads.
+ * @rdev is a device node's (major << 8 | minor), 0 otherwise.
+ */
 static void newc_header(struct newc *c, const char *name, unsigned int mode,
-			u64 size)
+			u64 size, unsigned int rdev)
 {
-	char hdr[NEWC_HDR_LEN + 1];
+	char hdr[128];	/* 110 bytes; room for what the formats could print */
 
-	/* ino, mode, uid, gid, nlink, mtime, size, dev, rdev, namesize, check */
+	/* ino, mode, uid, gid, nlink, mtime, size, devmajor, devminor,
+	 * rdevmajor, rdevminor, namesize, check
+	 */
 	snprintf(hdr, sizeof(hdr),
 		 "%s%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08zx%08x",
 		 NEWC_MAGIC, ++c->ino, mode, 0, 0, S_ISDIR(mode) ? 2 : 1, 0,
-		 (unsigned int)size, 0, 0, 0, 0, strlen(name) + 1, 0);
+		 (unsigned int)size, 0, 0, rdev >> 8, rdev & 0xff,
+		 strlen(name) + 1, 0);
 	newc_write(c, hdr, NEWC_HDR_LEN);
 	newc_write(c, name, strlen(name) + 1);
 	newc_pad(c);
@@ -70,9 +76,15 @@ void newc_start(struct newc *c, int fd)
 void newc_entry(struct newc *c, const char *name, unsigned int mode,
 		const void *data, size_t size)
 {
-	newc_header(c, name, mode, size);
+	newc_header(c, name, mode, size, 0);
 	newc_write(c, data, size);
 	newc_pad(c);
+}
+
+void newc_chrdev(struct newc *c, const char *name, unsigned int perm,
+		 unsigned int major, unsigned int minor)
+{
+	newc_header(c, name, S_IFCHR | perm, 0, major << 8 | minor);
 }
 
 /* Copies exactly @size bytes of @path: the size is in the header already. */
@@ -164,7 +176,7 @@ static int add_path(struct newc *c, const char *host, const char *guest)
 			pr_err("--add-dir: %s: larger than 4 GiB", host);
 			return -1;
 		}
-		newc_header(c, guest, S_IFREG | (st.st_mode & 07777), st.st_size);
+		newc_header(c, guest, S_IFREG | (st.st_mode & 07777), st.st_size, 0);
 		return newc_copy(c, host, st.st_size);
 	}
 	/* Sockets, FIFOs and device nodes mean nothing in another kernel. */

@@ -36,6 +36,10 @@ void newc_start(struct newc *c, int fd);
 void newc_entry(struct newc *c, const char *name, unsigned int mode,
 		const void *data, size_t size);
 
+/* A character device node, e.g. /dev/console before devtmpfs is up. */
+void newc_chrdev(struct newc *c, const char *name, unsigned int perm,
+		 unsigned int major, unsigned int minor);
+
 /*
  * @d->host's tree (or file) under @d->guest, with the directories leading
  * to it.  0, or -1 with a message naming the file at fault.
