@@ -77,7 +77,7 @@ static void run_usage(FILE *f)
 	      "                        (default: the newest /boot/vmlinuz-*)\n"
 	      "  -i, --initrd FILE     initial ramdisk (default for a Linux kernel:\n"
 	      "                        busybox and its virtio modules, made on the fly)\n"
-	      "  -d, --disk FILE[,ro]  disk image (virtio-blk); repeatable\n"
+	      "  -d, --disk FILE[,ro][,backend=kernel|user]  disk image (virtio-blk); repeatable\n"
 	      "  -p, --params STR      extra kernel command line\n"
 	      "  -m, --mem MiB         guest memory (default 512)\n"
 	      "  -c, --cpus N          vCPUs (default 1)\n"

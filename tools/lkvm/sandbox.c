@@ -26,6 +26,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <linux/lkvm.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -127,6 +128,15 @@ static const struct rule fs_rules[] = {
 	ALLOW(faccessat), ALLOW(faccessat2),
 };
 
+/* lkvm.ko: the ioctls that hand a queue over, stop and reset it. */
+static const struct rule blk_kernel_rules[] = {
+	ALLOW_IF(ioctl, 1, ~0U, LKVM_BLK_SET_MEM_TABLE, LKVM_BLK_SET_FEATURES,
+		 LKVM_BLK_SET_VRING_NUM, LKVM_BLK_SET_VRING_ADDR,
+		 LKVM_BLK_SET_VRING_BASE, LKVM_BLK_SET_VRING_KICK,
+		 LKVM_BLK_SET_VRING_CALL, LKVM_BLK_SET_VRING_ERR,
+		 LKVM_BLK_START, LKVM_BLK_STOP, LKVM_BLK_RESET),
+};
+
 static const struct rule_group {
 	unsigned int group;
 	const struct rule *rules;
@@ -135,6 +145,7 @@ static const struct rule_group {
 	{ 0, base_rules, ARRAY_SIZE(base_rules) },
 	{ SANDBOX_NET_USER, net_user_rules, ARRAY_SIZE(net_user_rules) },
 	{ SANDBOX_FS, fs_rules, ARRAY_SIZE(fs_rules) },
+	{ SANDBOX_BLK_KERNEL, blk_kernel_rules, ARRAY_SIZE(blk_kernel_rules) },
 };
 
 static unsigned int allowed_groups;

@@ -17,6 +17,8 @@ enum sandbox_group {
 	SANDBOX_NET_USER	= 1 << 0,
 	/* Read-only opens and directory reads: a shared directory (virtio-fs). */
 	SANDBOX_FS		= 1 << 1,
+	/* Handing virtio-blk queues to lkvm.ko (virtio-blk-kernel.c). */
+	SANDBOX_BLK_KERNEL	= 1 << 2,
 };
 
 /* Adds @groups (enum sandbox_group) to the filter sandbox_enter() installs. */

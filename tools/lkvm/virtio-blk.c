@@ -25,6 +25,7 @@
 #include <linux/virtio_ids.h>
 
 #include "devices.h"
+#include "virtio-blk-kernel.h"
 #include "virtio.h"
 
 #define BLK_QUEUE_SIZE		256
@@ -45,6 +46,7 @@ struct blk_disk {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	unsigned int errors_logged;
 	struct iovec iov[BLK_QUEUE_SIZE];
+	struct blk_kernel *kernel;	/* lkvm.ko serves the queue */
 	struct blk_disk *next;	/* on the disks list, for virtio_blk_exit() */
 };
 
@@ -192,7 +194,25 @@ static u32 blk_serve(struct virtio_dev *vdev, const struct vq_chain *c)
 
 static void blk_notify(struct virtio_dev *vdev, struct virtqueue *vq)
 {
+	struct blk_disk *d = vdev->priv;
+
+	if (d->kernel && !blk_kernel_notify(d->kernel, vq))
+		return;
 	virtio_serve_queue(vdev, vq, blk_serve);
+}
+
+static void blk_reset(struct virtio_dev *vdev)
+{
+	struct blk_disk *d = vdev->priv;
+
+	if (d->kernel)
+		blk_kernel_reset(d->kernel);
+}
+
+/* One queue: resetting it is resetting the module's instance. */
+static void blk_queue_reset(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+	blk_reset(vdev);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -207,20 +227,47 @@ static const struct virtio_dev_ops blk_ops = {
 	.config_len = sizeof(struct virtio_blk_config),
 	.get_config = blk_get_config,
 	.notify = blk_notify,
+	.reset = blk_reset,
+	.queue_reset = blk_queue_reset,
 };
 
-/* "PATH[,ro]": a trailing ",ro" or ",rw" is an option, not a name. */
-static char *parse_disk_arg(const char *arg, bool *ro)
+/*
+ * "PATH[,ro|,rw][,backend=kernel|user]": trailing options, in any order,
+ * are not part of the name.  Taken from the end: the last of each wins.
+ */
+static int parse_disk_arg(const char *arg, char **pathp, bool *ro,
+			  bool *kernel)
 {
-	char *path = strdup(arg);
-	char *comma = path ? strrchr(path, ',') : NULL;
+	char *path = strdup(arg), *comma;
+	bool ro_seen = false, backend_seen = false;
 
-	*ro = false;
-	if (comma && (!strcmp(comma, ",ro") || !strcmp(comma, ",rw"))) {
-		*ro = comma[2] == 'o';
+	*pathp = path;
+	*ro = *kernel = false;
+	if (!path)
+		return -ENOMEM;
+	while ((comma = strrchr(path, ','))) {
+		if (!strcmp(comma, ",ro") || !strcmp(comma, ",rw")) {
+			if (!ro_seen)
+				*ro = comma[2] == 'o';
+			ro_seen = true;
+		} else if (!strcmp(comma, ",backend=kernel") ||
+			   !strcmp(comma, ",backend=user")) {
+			if (!backend_seen)
+				*kernel = comma[9] == 'k';
+			backend_seen = true;
+		} else if (!strncmp(comma, ",backend=", 9)) {
+			pr_err("-d %s: backend must be 'kernel' or 'user'", arg);
+			return -EINVAL;
+		} else {
+			break;
+		}
 		*comma = '\0';
 	}
-	return path;
+	if (!*path) {
+		pr_err("-d '%s': no file name", arg);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int open_disk(struct blk_disk *d)
@@ -276,17 +323,17 @@ int virtio_blk_init(struct vm *vm, const char *arg)
 {
 	struct blk_disk *d = calloc(1, sizeof(*d));
 	char *path;
+	bool kernel;
 	int ret;
 
 	if (!d)
 		return -ENOMEM;
 	d->fd = -1;
-	path = parse_disk_arg(arg, &d->ro);
+	ret = parse_disk_arg(arg, &path, &d->ro, &kernel);
 	d->path = path;
-	if (!path || !*path) {
-		pr_err("-d '%s': no file name", arg);
+	if (ret) {
 		free_disk(d);
-		return -EINVAL;
+		return ret;
 	}
 	ret = open_disk(d);
 	if (ret) {
@@ -294,6 +341,9 @@ int virtio_blk_init(struct vm *vm, const char *arg)
 		return ret;
 	}
 	set_serial(d);
+	if (kernel)
+		d->kernel = blk_kernel_open(&d->vdev, d->fd, d->ro, d->serial,
+					    d->path);
 	d->ops = blk_ops;
 	if (d->ro)
 		d->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
@@ -319,6 +369,8 @@ int virtio_blk_exit(void)
 
 	while ((d = disks)) {
 		disks = d->next;
+		if (d->kernel)
+			blk_kernel_close(d->kernel);
 		if (!d->ro && fsync(d->fd)) {
 			pr_err("-d %s: cannot flush at exit: %s", d->path,
 			       strerror(errno));

@@ -85,8 +85,12 @@ static void signal_config(struct virtio_dev *vdev)
 
 void virtio_signal_used(struct virtio_dev *vdev, struct virtqueue *vq)
 {
-	if (!vq_need_interrupt(vq))
-		return;
+	if (vq_need_interrupt(vq))
+		virtio_signal_queue(vdev, vq);
+}
+
+void virtio_signal_queue(struct virtio_dev *vdev, struct virtqueue *vq)
+{
 	/* 4.1.5.4: with MSI-X the queue's vector, else ISR and INTx. */
 	if (pci_msix_enabled(&vdev->pci)) {
 		if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR)
@@ -210,8 +214,11 @@ static void enable_queue(struct virtio_dev *vdev, struct virtqueue *vq)
 static void reset_queue(struct virtio_dev *vdev, struct virtqueue *vq)
 {
 	/* 2.6.1: only with VIRTIO_F_RING_RESET; done by the time we return. */
-	if (vdev->driver_features & (1ULL << VIRTIO_F_RING_RESET))
-		vq_reset(vq);
+	if (!(vdev->driver_features & (1ULL << VIRTIO_F_RING_RESET)))
+		return;
+	vq_reset(vq);
+	if (vdev->ops->queue_reset)
+		vdev->ops->queue_reset(vdev, vq);
 }
 
 /* The common configuration as the driver would read it now. */

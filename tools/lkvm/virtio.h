@@ -110,6 +110,8 @@ struct virtio_dev_ops {
 	void (*notify)(struct virtio_dev *vdev, struct virtqueue *vq);
 	/* Optional: the device was reset. */
 	void (*reset)(struct virtio_dev *vdev);
+	/* Optional: the driver reset @vq alone (VIRTIO_F_RING_RESET). */
+	void (*queue_reset)(struct virtio_dev *vdev, struct virtqueue *vq);
 };
 
 struct virtio_dev {
@@ -150,6 +152,12 @@ void virtio_serve_queue(struct virtio_dev *vdev, struct virtqueue *vq,
  * notify(), e.g. from a thread of their own, with vdev->pci.lock held.
  */
 void virtio_signal_used(struct virtio_dev *vdev, struct virtqueue *vq);
+/*
+ * Sends @vq's used buffer notification unconditionally, with
+ * vdev->pci.lock held: for a backend that made the decision itself, as
+ * lkvm.ko does before it signals its call eventfd.
+ */
+void virtio_signal_queue(struct virtio_dev *vdev, struct virtqueue *vq);
 /* Marks the device DEVICE_NEEDS_RESET (virtio 1.2, 2.1.2) for @why. */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
 
