@@ -59,7 +59,8 @@ void fuse_server_reset(struct fuse_server *srv);
  * @out_max bytes, to @out.  Returns the reply's length: 0 when there is
  * none (FORGET and BATCH_FORGET never have one, and a reply needs room for
  * struct fuse_out_header), else at least sizeof(struct fuse_out_header).
- * A malformed request gets an error reply, never more.
+ * A malformed request gets an error reply, never more.  @in may have any
+ * alignment; @out must be 8-byte aligned (replies are FUSE structs).
  */
 size_t fuse_server_handle(struct fuse_server *srv, const void *in,
 			  size_t in_len, void *out, size_t out_max);

@@ -90,6 +90,8 @@ static const struct rule base_rules[] = {
 	/* Signals: vCPU kicks go to our own threads only. */
 	ALLOW(rt_sigreturn), ALLOW(rt_sigprocmask), ALLOW(rt_sigaction),
 	ALLOW(restart_syscall), ALLOW(getpid), ALLOW(gettid),
+	/* ASan's runtime gives each new thread an alternate signal stack. */
+	ALLOW(sigaltstack),
 	{ .nr = __NR_tgkill, .arg = 1, .mask = ~0U, .nr_vals = 1, .self = true },
 	/* Memory, never executable: lkvm generates no host code. */
 	ALLOW_IF(mmap, 2, PROT_EXEC, 0), ALLOW_IF(mprotect, 2, PROT_EXEC, 0),

@@ -40,8 +40,9 @@ struct fs_share {
 	char tag[FS_TAG_MAX + 1];
 	struct fs_share *next;		/* every share, for unique tags */
 	/* One more byte than a request may have, so an oversize one shows. */
-	u8 req[FUSE_SERVER_MAX_REQUEST + 1];
-	u8 rep[FUSE_SERVER_MAX_REPLY];
+	/* The server stores FUSE structs through these: keep them aligned. */
+	u8 req[FUSE_SERVER_MAX_REQUEST + 1] __attribute__((aligned(8)));
+	u8 rep[FUSE_SERVER_MAX_REPLY] __attribute__((aligned(8)));
 };
 
 static struct fs_share *shares;

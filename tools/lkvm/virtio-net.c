@@ -470,6 +470,9 @@ int net_add_option(const char *arg)
 	return 0;
 }
 
+/* The command line with ip= that net_finish_options() returned. */
+static char *ip_cmdline;
+
 /*
  * No --network at all means user mode, as with kvmtool.  The guest learns
  * the first NIC's addresses in the kernel's ip= format
@@ -493,6 +496,9 @@ const char *net_finish_options(const char *cmdline)
 	if (asprintf(&out, "ip=%s::%s:%s::eth0:off%s%s", guest, host, mask,
 		     cmdline ? " " : "", cmdline ? cmdline : "") < 0)
 		die("out of memory");
+	/* Lives as long as lkvm: kept here, it is never a leak. */
+	free(ip_cmdline);
+	ip_cmdline = out;
 	return out;
 }
 

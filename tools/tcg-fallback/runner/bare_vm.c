@@ -663,7 +663,8 @@ static void build_gdt_idt_tss(struct bare_vm *vm)
 			       ((tss >> 24) & 0xff) << 56;
 	gdt[BVM_SEL_TSS / 8 + 1] = tss >> 32;
 	/* TSS.RSP0: the stack for exceptions taken at CPL 3. */
-	*sys_u64(vm, BVM_TSS + 4) = BVM_KSTACK_TOP;
+	/* RSP0 sits at offset 4: not 8-byte aligned, so no u64 store. */
+	memcpy(bvm_gpa(vm, BVM_TSS + 4, 8), &(uint64_t){ BVM_KSTACK_TOP }, 8);
 	*(uint16_t *)bvm_gpa(vm, BVM_TSS + 102, 2) = 0x68;	/* I/O map base */
 
 	for (v = 0; v < 32; v++) {
