@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "accel.h"
 #include "boot_test.h"
+#include "linux-boot.h"
 
 static int fake_set_memory(struct vm *vm, unsigned int slot,
 			   struct mem_bank *b)
@@ -87,33 +87,12 @@ int count_lines(const char *s)
 	return n;
 }
 
-static int newest_first(const struct dirent **a, const struct dirent **b)
-{
-	return strverscmp((*b)->d_name, (*a)->d_name);
-}
-
-static int is_vmlinuz(const struct dirent *d)
-{
-	return !strncmp(d->d_name, "vmlinuz-", 8);
-}
-
+/* The kernel lkvm boots without -k, unless LKVM_TEST_KERNEL names one. */
 const char *test_kernel(void)
 {
-	static char path[512];
-	struct dirent **list;
 	const char *env = getenv("LKVM_TEST_KERNEL");
-	int i, n;
 
-	if (env)
-		return env;
-	n = scandir("/boot", &list, is_vmlinuz, newest_first);
-	if (n <= 0)
-		return NULL;
-	snprintf(path, sizeof(path), "/boot/%s", list[0]->d_name);
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	return path;
+	return env ? env : linux_default_kernel();
 }
 
 const char *kernel_release_from_name(const char *path)

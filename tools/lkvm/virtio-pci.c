@@ -445,8 +445,9 @@ static bool pci_cfg_window(struct virtio_dev *vdev, unsigned int off,
 	       !(*bar_off % *wlen) && *bar_off < VPCI_BAR_SIZE;
 }
 
-static void vpci_cfg_read(struct pci_dev *pdev, unsigned int off,
-			  unsigned int len)
+/* Forwards an access that hits the window to the BAR, in either direction. */
+static void pci_cfg_window_access(struct pci_dev *pdev, unsigned int off,
+				  unsigned int len, bool is_write)
 {
 	struct virtio_dev *vdev = pdev->priv;
 	u32 bar_off, wlen;
@@ -455,20 +456,19 @@ static void vpci_cfg_read(struct pci_dev *pdev, unsigned int off,
 		vpci_bar_access(pdev, VPCI_BAR, bar_off, pdev->cfg +
 				vdev->pci_cfg_cap +
 				offsetof(struct virtio_pci_cfg_cap,
-					 pci_cfg_data), wlen, false);
+					 pci_cfg_data), wlen, is_write);
+}
+
+static void vpci_cfg_read(struct pci_dev *pdev, unsigned int off,
+			  unsigned int len)
+{
+	pci_cfg_window_access(pdev, off, len, false);
 }
 
 static void vpci_cfg_write(struct pci_dev *pdev, unsigned int off,
 			   unsigned int len)
 {
-	struct virtio_dev *vdev = pdev->priv;
-	u32 bar_off, wlen;
-
-	if (pci_cfg_window(vdev, off, len, &bar_off, &wlen))
-		vpci_bar_access(pdev, VPCI_BAR, bar_off, pdev->cfg +
-				vdev->pci_cfg_cap +
-				offsetof(struct virtio_pci_cfg_cap,
-					 pci_cfg_data), wlen, true);
+	pci_cfg_window_access(pdev, off, len, true);
 }
 
 static u8 add_virtio_cap(struct virtio_dev *vdev, u8 type, u32 off,
