@@ -106,8 +106,11 @@ enum acc { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 /*
  * Lazy flags: arithmetic instructions record their operands and result;
  * RFLAGS is computed only when read.  cc_op = kind * 4 + log2(size).
+ * CC_CO (shifts, multiplications) keeps CF in cc_c and OF in cc_a, with
+ * SF/ZF/PF from the result and AF clear.
  */
-enum cc_kind { CC_EAGER, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC };
+enum cc_kind { CC_EAGER, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
+	       CC_CO };
 
 struct tcg_vcpu;
 struct insn;
@@ -135,7 +138,14 @@ struct insn {
 	uint8_t pfx;		/* PFX_* bits */
 	uint8_t opc;		/* last opcode byte */
 	uint8_t modrm;
+	uint8_t flags_dead;	/* FLAGS_DEAD_*: flags that later insns of the
+				 * block overwrite before anything reads them */
+	uint8_t icount_to;	/* guest instructions of the block up to and
+				 * including this one (fused pairs count 2) */
 };
+
+#define FLAGS_DEAD_CO	1	/* CF and OF */
+#define FLAGS_DEAD_SZAP	2	/* SF, ZF, AF and PF */
 
 #define PFX_LOCK	1
 #define PFX_REP		2	/* F3 */
@@ -149,6 +159,7 @@ struct insn {
 #define TLB_BITS	9
 #define TLB_SIZE	(1 << TLB_BITS)
 #define TLB_NONE	(~0ull)
+#define TLB_LOG		128
 
 struct tlb_entry {
 	uint64_t tag_r, tag_w, tag_x;	/* linear page, or TLB_NONE */
@@ -268,6 +279,10 @@ struct tcg_vcpu {
 	uint64_t soft_int_rip;		/* RIP of an INT n being delivered, or 0 */
 
 	struct tlb_entry tlb[2][TLB_SIZE];
+	/* Entries filled since the last flush, so that a flush (every CR3
+	 * write) clears only those; more than TLB_LOG: clear all. */
+	uint16_t tlb_log[TLB_LOG];
+	unsigned int tlb_nlog;
 
 	/* Translation cache. */
 	struct block *hash[BLOCK_HASH_SIZE];
@@ -276,6 +291,8 @@ struct tcg_vcpu {
 	uint32_t mem_epoch;
 	uint32_t chain_epoch;
 	struct block *prev_block;	/* the block that ran last, for chaining */
+	const struct block *cur_block;	/* the block being executed, if any */
+	uint64_t cur_block_rip;		/* and the RIP of its first instruction */
 	uint32_t prev_epoch;
 
 	struct tcg_vm *vm;
@@ -341,7 +358,7 @@ static hot_inline uint64_t get_cf(struct tcg_vcpu *c)
 	case CC_ADD: return c->cc_res < c->cc_a;
 	case CC_SUB: return c->cc_a < c->cc_b;
 	case CC_LOGIC: return 0;
-	case CC_INC: case CC_DEC: return c->cc_c;
+	case CC_INC: case CC_DEC: case CC_CO: return c->cc_c;
 	default: return get_flags(c) & F_CF;
 	}
 }
@@ -353,8 +370,12 @@ static inline bool test_cc(struct tcg_vcpu *c, int cc)
 	uint64_t f;
 	bool r;
 
+	if ((cc >> 1) == 1)					/* B */
+		return !!get_cf(c) ^ (cc & 1);
 	if (kind != CC_EAGER && (cc >> 1) == 2)			/* Z */
 		return (c->cc_res == 0) ^ (cc & 1);
+	if (kind == CC_ADD && (cc >> 1) == 3)			/* BE */
+		return (c->cc_res < c->cc_a || c->cc_res == 0) ^ (cc & 1);
 	if (kind != CC_EAGER && (cc >> 1) == 4)			/* S */
 		return ((int64_t)(c->cc_res << cc_shift(c)) < 0) ^ (cc & 1);
 	if (kind == CC_SUB || kind == CC_LOGIC) {

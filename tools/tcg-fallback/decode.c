@@ -588,7 +588,6 @@ static bool decode_one(struct fetch *f, struct insn *i, uint32_t *flags)
 		*flags = D_END;
 		return true;
 	}
-	i->fn = specialize(i);
 	*flags = fl;
 	return true;
 bad:
@@ -606,6 +605,160 @@ bad_len:
 	i->len = 15;
 	*flags = D_END;
 	return true;
+}
+
+/*
+ * Whether @i sets all six arithmetic flags without reading any and without
+ * a chance to fault first: then the flags that the instruction before it
+ * computes can never be observed.
+ */
+static bool overwrites_flags(const struct insn *i)
+{
+	exec_fn f = i->fn;
+	int op = i->reg & 7;
+
+	if (f == op_alu_acc_imm)
+		return i->sub != 2 && i->sub != 3;	/* not ADC/SBB */
+	if (f == op_test_acc_imm)
+		return true;
+	if (!i->is_reg)
+		return false;
+	if (f == op_alu_rm_r || f == op_alu_r_rm || f == op_alu_rm_imm)
+		return i->sub != 2 && i->sub != 3;
+	if (f == op_test_rm_r || f == op_test_rm_imm)
+		return true;
+	/* SHL/SHR/SAR by a constant that is not 0 after masking */
+	if (f == op_shift && op >= 4 && i->sub != 1)
+		return i->sub == 0 || (i->imm & (i->opsz == 8 ? 63 : 31));
+	return false;
+}
+
+/* Whether @i neither reads nor writes the flags and cannot fault or end
+ * the block: register moves, LEA and the like. */
+static bool ignores_flags(const struct insn *i)
+{
+	exec_fn f = i->fn;
+
+	if (f == op_mov_r_imm || f == op_bswap || f == op_xchg_acc || f == op_nop)
+		return true;
+	if (f == op_lea)
+		return !i->is_reg;
+	return i->is_reg && (f == op_mov_rm_r || f == op_mov_r_rm || f == op_movzx ||
+			     f == op_movsx || f == op_movsxd || f == op_not ||
+			     f == op_xchg_rm_r);
+}
+
+/* Whether @i is a register rotate that sets CF and OF (count not 0). */
+static bool rotates_co(const struct insn *i)
+{
+	int op = i->reg & 7;
+
+	if (i->fn != op_shift || !i->is_reg || op > 1 || i->sub == 1)
+		return false;
+	return i->sub == 0 || (i->imm & (i->opsz == 8 ? 63 : 31));
+}
+
+/*
+ * The register operands of a CMP or TEST without a memory operand, as
+ * op_cmp_jcc()/op_test_jcc() take them: A in @i->rm, B as r[@i->base] +
+ * @i->imm.  False for other instructions and for AH..BH.
+ */
+static bool cc_operands(struct insn *i, bool *test)
+{
+	exec_fn f = i->fn;
+	int a, b = R_ZERO;
+	bool imm = false;
+
+	*test = f == op_test_rm_r || f == op_test_rm_imm || f == op_test_acc_imm;
+	if (f == op_alu_acc_imm || f == op_test_acc_imm) {
+		if (f == op_alu_acc_imm && i->sub != 7)
+			return false;
+		a = R_AX;
+		imm = true;
+	} else if ((f == op_alu_rm_r || f == op_alu_rm_imm || f == op_alu_r_rm) &&
+		   i->sub == 7 && i->is_reg) {
+		a = f == op_alu_r_rm ? i->reg : i->rm;
+		if (f == op_alu_rm_imm)
+			imm = true;
+		else
+			b = f == op_alu_r_rm ? i->rm : i->reg;
+	} else if ((f == op_test_rm_r || f == op_test_rm_imm) && i->is_reg) {
+		a = i->rm;
+		if (f == op_test_rm_imm)
+			imm = true;
+		else
+			b = i->reg;
+	} else {
+		return false;
+	}
+	if ((a | b) & REG_HIGH8)
+		return false;
+	if (!imm)
+		i->imm = 0;
+	i->rm = a;
+	i->base = b;
+	return true;
+}
+
+/*
+ * Fuses CMP/TEST (register or immediate operands) with a following Jcc in
+ * 64-bit code into one instruction, saving a dispatch on the most common
+ * pair; the Jcc's displacement goes to disp, its condition to sub.
+ */
+static void fuse_cc_jcc(struct block *b)
+{
+	int k;
+
+	if (b->mode != 8)
+		return;
+	for (k = 0; k + 1 < b->n; k++) {
+		struct insn *i = &b->insn[k], *j = i + 1;
+		bool test;
+
+		if (j->fn != op_jcc || j->opsz != 8 || !cc_operands(i, &test))
+			continue;
+		i->fn = test ? op_test_jcc : op_cmp_jcc;
+		i->sub = j->sub;
+		i->disp = j->imm;
+		i->len += j->len;
+		memmove(j, j + 1, (b->n - k - 2) * sizeof(*j));
+		b->n--;
+	}
+}
+
+/*
+ * Picks the specialised handlers of a decoded block, telling register
+ * instructions which of their flags are dead (i->flags_dead): overwritten
+ * later in the block with nothing in between that reads them or can fault.
+ * Only register forms are told: a memory operand could end the block after
+ * the instruction, exposing its flags.
+ */
+static void finish_block(struct block *b)
+{
+	uint8_t dead = 0;
+	int k;
+
+	for (k = b->n - 1; k >= 0; k--) {
+		struct insn *i = &b->insn[k];
+
+		i->flags_dead = i->is_reg ? dead : 0;
+		if (overwrites_flags(i))
+			dead = FLAGS_DEAD_CO | FLAGS_DEAD_SZAP;
+		else if (rotates_co(i))
+			dead |= FLAGS_DEAD_CO;
+		else if (i->fn == op_incdec && i->is_reg)
+			dead |= FLAGS_DEAD_SZAP;	/* CF passes through */
+		else if (!ignores_flags(i))
+			dead = 0;
+	}
+	fuse_cc_jcc(b);
+	for (k = 0; k < b->n; k++) {
+		struct insn *i = &b->insn[k];
+		bool fused = i->fn == op_cmp_jcc || i->fn == op_test_jcc;
+
+		i->icount_to = (k ? i[-1].icount_to : 0) + 1 + fused;
+		i->fn = specialize(i);
+	}
 }
 
 void tc_flush(struct tcg_vcpu *c)
@@ -665,6 +818,7 @@ struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 		if ((fl & D_END) || f.cross)
 			break;
 	}
+	finish_block(b);
 	if (f.gen2) {
 		b->gen[1] = f.gen2;
 		b->genv[1] = __atomic_load_n(f.gen2, __ATOMIC_ACQUIRE);

@@ -50,6 +50,10 @@ uint64_t lazy_arith(struct tcg_vcpu *c)
 		f |= res == sign - 1 ? F_OF : 0;
 		f |= (res & 0xf) == 0xf ? F_AF : 0;
 		break;
+	case CC_CO:
+		f |= c->cc_c ? F_CF : 0;
+		f |= a ? F_OF : 0;
+		break;
 	}
 	f |= res == 0 ? F_ZF : 0;
 	f |= res & sign ? F_SF : 0;

@@ -22,8 +22,31 @@ struct mem_slot *find_slot(struct tcg_vm *vm, uint64_t gpa)
 
 void tlb_flush(struct tcg_vcpu *c)
 {
-	memset(c->tlb, 0xff, sizeof(c->tlb));
+	struct tlb_entry *all = &c->tlb[0][0];
+	unsigned int k;
+
+	if (c->tlb_nlog > TLB_LOG) {
+		memset(c->tlb, 0xff, sizeof(c->tlb));
+	} else {
+		for (k = 0; k < c->tlb_nlog; k++)
+			memset(&all[c->tlb_log[k]], 0xff, sizeof(*all));
+	}
+	c->tlb_nlog = 0;
 	c->chain_epoch++;
+}
+
+/* Fills TLB entry @e for RAM at @s, logging it for tlb_flush(). */
+static void tlb_fill(struct tcg_vcpu *c, struct tlb_entry *e, const struct tlb_entry *fill,
+		     struct mem_slot *s, uint64_t lin)
+{
+	if (e->tag_r == TLB_NONE && c->tlb_nlog <= TLB_LOG) {
+		if (c->tlb_nlog < TLB_LOG)
+			c->tlb_log[c->tlb_nlog] = e - &c->tlb[0][0];
+		c->tlb_nlog++;
+	}
+	*e = *fill;
+	e->addend = (uintptr_t)(s->host + (fill->gpa - s->gpa)) - (lin & ~0xfffull);
+	e->gen = &s->gen[(fill->gpa - s->gpa) >> 12];
 }
 
 void tlb_flush_page(struct tcg_vcpu *c, uint64_t lin)
@@ -264,9 +287,7 @@ static void access_page(struct tcg_vcpu *c, uint64_t lin, void *data, int len,
 	}
 	if (user == (c->cpl == 3)) {
 		e = tlb_of(c, lin);
-		*e = fill;
-		e->addend = (uintptr_t)(s->host + (fill.gpa - s->gpa)) - (lin & ~0xfffull);
-		e->gen = &s->gen[(fill.gpa - s->gpa) >> 12];
+		tlb_fill(c, e, &fill, s, lin);
 	}
 	phys_access(c, gpa, data, len, acc == ACC_W);
 }
@@ -366,9 +387,7 @@ void *mem_host_ptr(struct tcg_vcpu *c, uint64_t lin, int sz, bool write)
 		s = find_slot(c->vm, gpa);
 		if (!s || intc_claims(c, gpa) || gpa - s->gpa + sz > s->size)
 			return NULL;
-		*e = fill;
-		e->addend = (uintptr_t)(s->host + (fill.gpa - s->gpa)) - pg;
-		e->gen = &s->gen[(fill.gpa - s->gpa) >> 12];
+		tlb_fill(c, e, &fill, s, lin);
 		if ((write ? e->tag_w : e->tag_r) != pg)
 			return NULL;
 	}

@@ -23,7 +23,7 @@ OP(op_movzx); OP(op_movsx); OP(op_popcnt); OP(op_bsf); OP(op_bsr);
 OP(op_lzcnt); OP(op_xadd); OP(op_cmpxchg8b); OP(op_bswap); OP(op_salc);
 OP(op_movs); OP(op_cmps); OP(op_stos); OP(op_lods); OP(op_scas);
 OP(op_ins); OP(op_outs); OP(op_pushf); OP(op_popf); OP(op_pusha);
-OP(op_popa);
+OP(op_popa); OP(op_cmp_jcc); OP(op_test_jcc);
 
 /* ops_sys.c: system instructions */
 OP(op_push_seg); OP(op_pop_seg); OP(op_mov_rm_sreg); OP(op_mov_sreg_rm);

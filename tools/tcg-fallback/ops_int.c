@@ -42,8 +42,16 @@ static inline uint64_t carry_in(struct tcg_vcpu *c, int op)
  * Read-modify-write of a memory operand: the page is translated for writing
  * first, so the write after the computation can no longer fault.
  */
-static inline uint64_t rmw_read(struct tcg_vcpu *c, uint64_t lin, int sz, void **h)
+static hot_inline uint64_t rmw_read(struct tcg_vcpu *c, uint64_t lin, int sz, void **h)
 {
+	struct tlb_entry *e = tlb_of(c, lin);
+
+	/* The store fast path's test: a writable RAM page without code. */
+	if (likely(e->tag_w == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000u - sz &&
+		   !(*e->gen & GEN_CODE))) {
+		*h = (void *)(uintptr_t)(lin + e->addend);
+		return host_load(*h, sz);
+	}
 	*h = mem_host_ptr(c, lin, sz, true);
 	if (*h)
 		return host_load(*h, sz);
@@ -52,7 +60,7 @@ static inline uint64_t rmw_read(struct tcg_vcpu *c, uint64_t lin, int sz, void *
 	return mem_read(c, lin, sz);
 }
 
-static inline void rmw_write(struct tcg_vcpu *c, uint64_t lin, int sz, void *h,
+static hot_inline void rmw_write(struct tcg_vcpu *c, uint64_t lin, int sz, void *h,
 			     uint64_t v)
 {
 	if (h)
@@ -238,21 +246,11 @@ void op_neg(struct tcg_vcpu *c, const struct insn *i)
 	unary(c, i, true);
 }
 
-/* Flags of MUL/IMUL: CF=OF=overflow; SF/ZF/PF from the low half. */
+/* Flags of MUL/IMUL: CF=OF=overflow; SF/ZF/PF from the low half, AF=0. */
 static void mul_flags(struct tcg_vcpu *c, int sz, uint64_t lo, bool ovf)
 {
-	uint64_t f = get_flags(c) & ~(uint64_t)F_ARITH;
-	uint64_t m = size_mask(sz);
-
-	if (ovf)
-		f |= F_CF | F_OF;
-	if (!(lo & m))
-		f |= F_ZF;
-	if (lo & (1ull << (sz * 8 - 1)))
-		f |= F_SF;
-	if (!__builtin_parity(lo & 0xff))
-		f |= F_PF;
-	set_flags(c, f);
+	set_cc(c, CC_CO, sz, lo, ovf, 0);
+	c->cc_c = ovf;
 }
 
 void op_mul(struct tcg_vcpu *c, const struct insn *i)
@@ -344,8 +342,10 @@ void op_idiv(struct tcg_vcpu *c, const struct insn *i)
 	if (sz == 1)
 		n = (int16_t)get_reg(c, R_AX, 2);
 	else
-		n = (__int128)(((unsigned __int128)get_reg(c, R_DX, sz) << (sz * 8)) |
-			       get_reg(c, R_AX, sz)) << (128 - sz * 16) >> (128 - sz * 16);
+		/* Shift unsigned, then sign-extend: a signed left shift of a
+		 * negative value is undefined in C. */
+		n = (__int128)((((unsigned __int128)get_reg(c, R_DX, sz) << (sz * 8)) |
+				get_reg(c, R_AX, sz)) << (128 - sz * 16)) >> (128 - sz * 16);
 	if (d == -1 && n == -((__int128)1 << (sz * 16 - 1)))
 		raise_exc_noerr(c, EXC_DE);
 	q = n / d;
@@ -376,6 +376,34 @@ uint64_t pop(struct tcg_vcpu *c, int sz)
 	return v;
 }
 
+/*
+ * PUSH and POP of 64-bit values in 64-bit code, the common case: a flat
+ * stack (no size mask, no segment base), so the TLB hit path is inline.
+ * As in push()/pop(), RSP changes only after the access succeeded.
+ */
+static hot_inline void push_fast(struct tcg_vcpu *c, int sz, uint64_t v)
+{
+	uint64_t sp = c->r[R_SP] - 8;
+
+	if (sz != 8 || c->code_mode != 8) {
+		push(c, sz, v);
+		return;
+	}
+	mem_write(c, sp, 8, v);
+	c->r[R_SP] = sp;
+}
+
+static hot_inline uint64_t pop_fast(struct tcg_vcpu *c, int sz)
+{
+	uint64_t v;
+
+	if (sz != 8 || c->code_mode != 8)
+		return pop(c, sz);
+	v = mem_read(c, c->r[R_SP], 8);
+	c->r[R_SP] += 8;
+	return v;
+}
+
 void op_push_r(struct tcg_vcpu *c, const struct insn *i)
 {
 	push(c, i->opsz, get_reg(c, i->reg, i->opsz));
@@ -388,12 +416,12 @@ void op_pop_r(struct tcg_vcpu *c, const struct insn *i)
 
 void op_push_imm(struct tcg_vcpu *c, const struct insn *i)
 {
-	push(c, i->opsz, i->imm);
+	push_fast(c, i->opsz, i->imm);
 }
 
 void op_push_rm(struct tcg_vcpu *c, const struct insn *i)
 {
-	push(c, i->opsz, rd_rm(c, i, i->opsz));
+	push_fast(c, i->opsz, rd_rm(c, i, i->opsz));
 }
 
 void op_pop_rm(struct tcg_vcpu *c, const struct insn *i)
@@ -477,7 +505,7 @@ void op_jmp_rel(struct tcg_vcpu *c, const struct insn *i)
 
 void op_call_rel(struct tcg_vcpu *c, const struct insn *i)
 {
-	push(c, i->opsz, c->r[R_NEXT_RIP]);
+	push_fast(c, i->opsz, c->r[R_NEXT_RIP]);
 	c->r[R_NEXT_RIP] = branch_target(c, i);
 }
 
@@ -490,7 +518,7 @@ void op_call_ind(struct tcg_vcpu *c, const struct insn *i)
 {
 	uint64_t t = rd_rm(c, i, i->opsz), sp = c->r[R_SP];
 
-	push(c, i->opsz, c->r[R_NEXT_RIP]);
+	push_fast(c, i->opsz, c->r[R_NEXT_RIP]);
 	if (c->code_mode == 8 && (uint64_t)((int64_t)(t << 16) >> 16) != t) {
 		c->r[R_SP] = sp;
 		raise_exc(c, EXC_GP, 0);
@@ -501,7 +529,7 @@ void op_call_ind(struct tcg_vcpu *c, const struct insn *i)
 void op_ret(struct tcg_vcpu *c, const struct insn *i)
 {
 	uint64_t sp = c->r[R_SP];
-	uint64_t t = pop(c, i->opsz);
+	uint64_t t = pop_fast(c, i->opsz);
 
 	if (c->code_mode == 8 && (uint64_t)((int64_t)(t << 16) >> 16) != t) {
 		c->r[R_SP] = sp;
@@ -1370,14 +1398,113 @@ T mov_t(struct tcg_vcpu *c, const struct insn *i, int x, int sz)
 T misc_t(struct tcg_vcpu *c, const struct insn *i, int x, int sz)
 {
 	switch (x) {
-	case 0: push(c, sz, get_reg(c, i->reg, sz)); break;
-	case 1: set_reg(c, i->reg, sz, pop(c, sz)); break;
+	case 0: push_fast(c, sz, get_reg(c, i->reg, sz)); break;
+	case 1: set_reg(c, i->reg, sz, pop_fast(c, sz)); break;
 	case 2: set_reg(c, i->reg, sz, rd_rm(c, i, 1)); break;
 	case 3: set_reg(c, i->reg, sz, rd_rm(c, i, 2)); break;
 	case 4: set_reg(c, i->reg, sz, sext(rd_rm(c, i, 1), 1)); break;
 	case 5: set_reg(c, i->reg, sz, sext(rd_rm(c, i, 2), 2)); break;
 	case 6: set_reg(c, i->reg, sz, (int64_t)(int32_t)rd_rm(c, i, 4)); break;
 	default: alu(c, ALU_AND, sz, rd_rm(c, i, sz), get_reg(c, i->reg, sz), 0); break;
+	}
+}
+
+/*
+ * Shifts and rotates other than RCL/RCR; x: the operation (ModRM.reg) plus
+ * 8 when the decoder found the flags it writes dead (i->flags_dead).  SHL/SHR/SAR
+ * leave lazy flags; rotates change only CF and OF, so they must merge them
+ * into the materialised flags, which is what flags_dead saves.
+ */
+T shift_t(struct tcg_vcpu *c, const struct insn *i, int x, int sz)
+{
+	int op = x & 7, bits = sz * 8, n;
+	uint64_t m = size_mask(sz), sign = 1ull << (bits - 1), a, r, cf, of, lin = 0;
+	void *h = NULL;
+
+	n = i->sub == 0 ? 1 : i->sub == 1 ? c->r[R_CX] & 0xff : i->imm & 0xff;
+	n &= sz == 8 ? 63 : 31;
+	if (i->is_reg) {
+		a = get_reg(c, i->rm, sz);
+	} else {
+		lin = ea_lin(c, i);
+		a = rmw_read(c, lin, sz, &h);
+	}
+	if (!n) {
+		/* No flags change, but a 32-bit register is still written. */
+		if (i->is_reg && sz == 4)
+			set_reg(c, i->rm, 4, a);
+		return;
+	}
+	switch (op) {
+	case 0:	/* ROL */
+		n %= bits;
+		r = n ? ((a << n) | (a >> (bits - n))) & m : a;
+		cf = r & 1;
+		of = !!(r & sign) ^ cf;
+		break;
+	case 1:	/* ROR */
+		n %= bits;
+		r = n ? ((a >> n) | (a << (bits - n))) & m : a;
+		cf = !!(r & sign);
+		of = ((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1;
+		break;
+	case 5:	/* SHR */
+		r = a >> n;
+		cf = (a >> (n - 1)) & 1;
+		of = !!(a & sign);
+		break;
+	case 7:	/* SAR */
+		r = (uint64_t)((int64_t)sext(a, sz) >> n) & m;
+		cf = ((int64_t)sext(a, sz) >> (n - 1)) & 1;
+		of = 0;
+		break;
+	default:	/* SHL */
+		r = (a << n) & m;
+		cf = n <= bits ? (a >> (bits - n)) & 1 : 0;
+		of = !!(r & sign) ^ cf;
+		break;
+	}
+	if (i->is_reg)
+		set_reg(c, i->rm, sz, r);
+	else
+		rmw_write(c, lin, sz, h, r);
+	if (x & 8)
+		return;
+	if (op >= 4) {
+		set_cc(c, CC_CO, sz, r, of, 0);
+		c->cc_c = cf;
+	} else {
+		uint64_t f = get_flags(c) & ~(uint64_t)(F_CF | F_OF);
+
+		c->flags = f | (cf ? F_CF : 0) | (of ? F_OF : 0);
+	}
+}
+
+/*
+ * CMP or TEST fused with the Jcc after it (see fuse_cc_jcc()): the
+ * operands are the register i->rm and r[i->base] + imm (a register or an
+ * immediate), i->sub the condition, i->disp the branch displacement; the
+ * flags are those of the CMP/TEST, as the Jcc leaves them.
+ */
+T cmp_jcc_t(struct tcg_vcpu *c, const struct insn *i, int cc, int sz)
+{
+	uint64_t a = get_reg(c, i->rm, sz), b = (c->r[i->base] + i->imm) & size_mask(sz);
+
+	set_cc(c, CC_SUB, sz, a - b, a, b);
+	if (test_cc(c, cc)) {
+		c->r[R_NEXT_RIP] += i->disp;
+		c->stop = 1;
+	}
+}
+
+T test_jcc_t(struct tcg_vcpu *c, const struct insn *i, int cc, int sz)
+{
+	uint64_t a = get_reg(c, i->rm, sz), b = (c->r[i->base] + i->imm) & size_mask(sz);
+
+	set_cc(c, CC_LOGIC, sz, a & b, 0, 0);
+	if (test_cc(c, cc)) {
+		c->r[R_NEXT_RIP] += i->disp;
+		c->stop = 1;
 	}
 }
 
@@ -1390,6 +1517,9 @@ INST16(setcc_t)
 INST16(cmov_t)
 INST8(mov_t)
 INST8(misc_t)
+INST16(shift_t)
+INST16(cmp_jcc_t)
+INST16(test_jcc_t)
 
 static const exec_fn alu_rm_r_tab[8][4] = TAB8(alu_rm_r_t);
 static const exec_fn alu_r_rm_tab[8][4] = TAB8(alu_r_rm_t);
@@ -1400,12 +1530,35 @@ static const exec_fn setcc_tab[16][4] = TAB16(setcc_t);
 static const exec_fn cmov_tab[16][4] = TAB16(cmov_t);
 static const exec_fn mov_tab[8][4] = TAB8(mov_t);
 static const exec_fn misc_tab[8][4] = TAB8(misc_t);
+static const exec_fn shift_tab[16][4] = TAB16(shift_t);
+static const exec_fn cmp_jcc_tab[16][4] = TAB16(cmp_jcc_t);
+static const exec_fn test_jcc_tab[16][4] = TAB16(test_jcc_t);
+
+static int log2_size(int sz)
+{
+	return sz == 8 ? 3 : sz == 4 ? 2 : sz == 2 ? 1 : 0;
+}
+
+void op_cmp_jcc(struct tcg_vcpu *c, const struct insn *i)
+{
+	cmp_jcc_tab[i->sub][log2_size(i->opsz)](c, i);
+}
+
+void op_test_jcc(struct tcg_vcpu *c, const struct insn *i)
+{
+	test_jcc_tab[i->sub][log2_size(i->opsz)](c, i);
+}
 
 /* The specialised handler for a decoded instruction (or its own). */
 exec_fn specialize(const struct insn *i)
 {
-	int lg = i->opsz == 8 ? 3 : i->opsz == 4 ? 2 : i->opsz == 2 ? 1 : 0;
+	int lg = log2_size(i->opsz);
 	exec_fn f = i->fn;
+
+	if (f == op_cmp_jcc)
+		return cmp_jcc_tab[i->sub][lg];
+	if (f == op_test_jcc)
+		return test_jcc_tab[i->sub][lg];
 
 	if (f == op_alu_rm_r && !(i->pfx & PFX_LOCK))
 		return alu_rm_r_tab[i->sub][lg];
@@ -1443,5 +1596,12 @@ exec_fn specialize(const struct insn *i)
 		return misc_tab[6][lg];
 	if (f == op_test_rm_r)
 		return misc_tab[7][lg];
+	if (f == op_shift && (i->reg & 7) != 2 && (i->reg & 7) != 3) {
+		/* rotates write only CF and OF, shifts all six flags */
+		int need = (i->reg & 7) < 2 ? FLAGS_DEAD_CO :
+			   FLAGS_DEAD_CO | FLAGS_DEAD_SZAP;
+
+		return shift_tab[(i->reg & 7) + ((i->flags_dead & need) == need ? 8 : 0)][lg];
+	}
 	return f;
 }

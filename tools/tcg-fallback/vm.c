@@ -224,6 +224,7 @@ struct tcg_vcpu *tcg_vcpu_create(struct tcg_vm *vm, unsigned int id)
 	}
 	c->vm = vm;
 	c->id = id;
+	c->tlb_nlog = TLB_LOG + 1;	/* nothing valid yet: the first flush clears all */
 	c->apic = apic_create(vm->fabric, id, c);
 	if (!c->apic) {
 		munmap(c->arena, BLOCK_ARENA);
@@ -401,23 +402,46 @@ const char *tcg_vcpu_error(const struct tcg_vcpu *c)
 	return c->error;
 }
 
-/* Executes one translated block. */
-static void run_block(struct tcg_vcpu *c, struct block *b)
+/*
+ * Executes one translated block.  RIP lives in a host register between
+ * instructions and is stored for the handlers and for faults; the retired
+ * instructions are counted once per block (see count_partial_block()).
+ */
+static __attribute__((noinline)) void run_block(struct tcg_vcpu *c, struct block *b)
 {
 	const struct insn *i = b->insn, *end = i + b->n;
+	uint64_t rip = c->rip;
 
 	c->stop = 0;
 	c->intr_shadow = false;
-	for (; i < end; i++) {
-		c->r[R_NEXT_RIP] = c->rip + i->len;
+	c->cur_block = b;
+	c->cur_block_rip = rip;
+	do {
+		c->r[R_NEXT_RIP] = rip + i->len;
 		i->fn(c, i);
-		c->rip = c->r[R_NEXT_RIP];
-		c->icount++;
-		if (unlikely(c->stop))
-			break;
-	}
+		rip = c->r[R_NEXT_RIP];
+		c->rip = rip;
+		i++;
+	} while (i < end && likely(!c->stop));
+	c->icount += i[-1].icount_to;
+	c->cur_block = NULL;
 	/* RF (set by IRET or a fault image) lasts for one instruction. */
 	c->flags &= ~(uint64_t)F_RF;
+}
+
+/* A fault left run_block(): count the instructions before the faulting one. */
+static void count_partial_block(struct tcg_vcpu *c)
+{
+	const struct block *b = c->cur_block;
+	uint64_t rip = c->cur_block_rip;
+	int k;
+
+	if (!b)
+		return;
+	for (k = 0; k < b->n && rip != c->rip; k++)
+		rip += b->insn[k].len;
+	c->icount += k ? b->insn[k - 1].icount_to : 0;
+	c->cur_block = NULL;
 }
 
 /* The block at CS:RIP, through the instruction TLB. */
@@ -490,6 +514,7 @@ int tcg_vcpu_run(struct tcg_vcpu *c, enum tcg_exit *reason)
 	 * rounding and flags; exceptions stay masked on the host. */
 	_mm_setcsr(c->mxcsr | 0x1f80);
 	if (setjmp(c->jmp)) {
+		count_partial_block(c);
 		if (c->exc_vec == EXC_INTERNAL) {
 			*reason = TCG_EXIT_INTERNAL_ERROR;
 			goto out;

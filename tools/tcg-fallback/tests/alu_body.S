@@ -353,6 +353,121 @@ alu_body:
 	mov %rcx, %rax
 	mov %r12, %rdi
 	SAVE 0
+	/*
+	 * Flags that the decoder finds dead (later overwritten in the block):
+	 * a rotate's CF/OF are dead before another rotate, a shift's flags
+	 * only when all six are overwritten, INC/DEC keep CF alive.
+	 */
+	mov $0x80000001, %r8d
+	mov $1, %r9d
+	mov $-1, %eax
+	add $1, %eax
+	ror $3, %r8d
+	ror $1, %r9d
+	SAVE 0x8d5
+	mov %r8, %rax
+	add %r9, %rax
+	SAVE 0
+	mov $1, %r9d
+	mov $0x40000001, %r8d
+	mov $-1, %eax
+	add $1, %eax
+	shl $2, %r8d
+	rol $1, %r9d
+	SAVE 0xc5
+	mov $0x80000000, %r8d
+	mov $5, %r9d
+	mov $1, %eax
+	add $1, %eax
+	shl $1, %r8d
+	inc %r9d
+	SAVE 0x8d5
+	mov $0x80000001, %r8d
+	mov $5, %r9d
+	shl $3, %r8d
+	dec %r9d
+	xor %r10d, %r10d
+	lea (%r8,%r9,2), %rax
+	SAVE 0x8d5
+	mov $1, %r8d
+	mov $-1, %eax
+	add $2, %eax
+	ror $1, %r8d
+	lea 1(%r8), %r10
+	mov %r10, %r11
+	sbb %eax, %eax
+	SAVE 0x8d5
+	mov $3, %r8d
+	mov $-1, %eax
+	add $1, %eax
+	rol $31, %r8d
+	not %r8d
+	jc 1f
+	mov %r8, %rax
+1:	SAVE 0xc5
+	/* Conditions evaluated from lazy flags of ADD, INC, shifts and IMUL. */
+	.irp a, 0, 1, 0x7f, 0xff, 0x7fffffff, 0xffffffff, -1
+	mov $\a, %rcx
+	xor %eax, %eax
+	add $1, %cl
+	setb %al
+	setbe %ah
+	SAVE 0
+	mov $\a, %rcx
+	xor %eax, %eax
+	add $1, %rcx
+	setb %al
+	setbe %ah
+	SAVE 0
+	mov $\a, %rcx
+	xor %eax, %eax
+	add $0, %rcx
+	setb %al
+	setbe %ah
+	SAVE 0
+	mov $\a, %rcx
+	xor %eax, %eax
+	stc
+	inc %ecx
+	setb %al
+	setae %ah
+	SAVE 0
+	mov $\a, %rcx
+	xor %eax, %eax
+	shl $1, %ecx
+	setb %al
+	setbe %ah
+	SAVE 0
+	mov $\a, %rcx
+	imul $3, %rcx, %rcx
+	setc %al
+	seto %ah
+	SAVE 0
+	.endr
+	/* CMP/TEST followed by Jcc (fused by the decoder), every condition. */
+	.irp v, 0, 5, -5, 0x7f, 0x80, 0x8000000000000000, 0x7fffffffffffffff
+	.irp cc, o, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g
+	xor %eax, %eax
+	mov $\v, %rcx
+	mov $5, %rdx
+	cmp %rdx, %rcx
+	j\cc 1f
+	or $1, %eax
+1:	test %ecx, %edx
+	j\cc 2f
+	or $2, %eax
+2:	cmp $5, %cl
+	j\cc 3f
+	or $4, %eax
+3:	cmp %rcx, %rdx
+	j\cc 4f
+	or $8, %eax
+4:	test $0x80, %al
+	j\cc 5f
+	or $16, %eax
+5:	SAVE 0x8d5
+	.endr
+	.endr
 	/* lahf/sahf, enter/leave, push/pop */
 	mov $0xd7, %ah
 	sahf
