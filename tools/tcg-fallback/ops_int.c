@@ -904,26 +904,38 @@ static uint64_t shift(struct tcg_vcpu *c, int op, int sz, uint64_t a, int n,
 	return r;
 }
 
+/*
+ * The count and operand of a shift or rotate, read before anything changes.
+ * False for a count of 0: no flags change, but a 32-bit register is still
+ * written (its upper half cleared), and the instruction is done.
+ */
+static inline bool shift_operands(struct tcg_vcpu *c, const struct insn *i,
+				  int sz, int *n, uint64_t *a, uint64_t *lin,
+				  void **h)
+{
+	*n = i->sub == 0 ? 1 : i->sub == 1 ? c->r[R_CX] & 0xff : i->imm & 0xff;
+	*n &= sz == 8 ? 63 : 31;
+	if (i->is_reg) {
+		*a = get_reg(c, i->rm, sz);
+	} else {
+		*lin = ea_lin(c, i);
+		*a = rmw_read(c, *lin, sz, h);
+	}
+	if (*n)
+		return true;
+	if (i->is_reg && sz == 4)
+		set_reg(c, i->rm, 4, *a);
+	return false;
+}
+
 void op_shift(struct tcg_vcpu *c, const struct insn *i)
 {
 	int sz = i->opsz, n, op = i->reg & 7;
 	uint64_t a, r, f, lin = 0;
 	void *h = NULL;
 
-	n = i->sub == 0 ? 1 : i->sub == 1 ? c->r[R_CX] & 0xff : i->imm & 0xff;
-	n &= sz == 8 ? 63 : 31;
-	if (i->is_reg) {
-		a = get_reg(c, i->rm, sz);
-	} else {
-		lin = ea_lin(c, i);
-		a = rmw_read(c, lin, sz, &h);
-	}
-	if (!n) {
-		/* No flags change, but a 32-bit register is still written. */
-		if (i->is_reg && sz == 4)
-			set_reg(c, i->rm, 4, a);
+	if (!shift_operands(c, i, sz, &n, &a, &lin, &h))
 		return;
-	}
 	f = get_flags(c);
 	r = shift(c, op, sz, a, n, &f);
 	if (i->is_reg)
@@ -1421,20 +1433,8 @@ T shift_t(struct tcg_vcpu *c, const struct insn *i, int x, int sz)
 	uint64_t m = size_mask(sz), sign = 1ull << (bits - 1), a, r, cf, of, lin = 0;
 	void *h = NULL;
 
-	n = i->sub == 0 ? 1 : i->sub == 1 ? c->r[R_CX] & 0xff : i->imm & 0xff;
-	n &= sz == 8 ? 63 : 31;
-	if (i->is_reg) {
-		a = get_reg(c, i->rm, sz);
-	} else {
-		lin = ea_lin(c, i);
-		a = rmw_read(c, lin, sz, &h);
-	}
-	if (!n) {
-		/* No flags change, but a 32-bit register is still written. */
-		if (i->is_reg && sz == 4)
-			set_reg(c, i->rm, 4, a);
+	if (!shift_operands(c, i, sz, &n, &a, &lin, &h))
 		return;
-	}
 	switch (op) {
 	case 0:	/* ROL */
 		n %= bits;
