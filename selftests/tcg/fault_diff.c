@@ -30,7 +30,14 @@
 #define IMM64(x) (x) & 0xff, ((x) >> 8) & 0xff, ((x) >> 16) & 0xff, \
 	((x) >> 24) & 0xff, ((x) >> 32) & 0xff, ((x) >> 40) & 0xff, \
 	((x) >> 48) & 0xff, ((x) >> 56) & 0xff
-#define UNMAPPED	0x50000000000ULL
+/*
+ * Above the bare VM's 1 GiB, below the low shadow of AddressSanitizer
+ * (0x7fff8000 up): nothing maps it natively either, sanitized or not, as
+ * the program, its brk heap and its mmaps live far higher.  Higher ones
+ * are not free under ASan: its shadow memory, and the inaccessible gap
+ * between its low and high shadow, take 0x7fff8000-0x10007fff7fff.
+ */
+#define UNMAPPED	0x60000000ULL
 #define NONCANON	0x8000000000000000ULL
 #define MOVABS_RAX(x)	0x48, 0xb8, IMM64(x)
 
@@ -92,6 +99,19 @@ static void native_handler(int sig, siginfo_t *si, void *uc_)
 
 static uint8_t *native_region;
 
+/* Whether nothing at all (not even PROT_NONE) maps the page at @addr. */
+static bool address_free(unsigned long long addr)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p = mmap((void *)addr, page, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, page);
+	return p == (void *)addr;
+}
+
 static int setup_native(void)
 {
 	static uint8_t altstack[65536];
@@ -107,6 +127,10 @@ static int setup_native(void)
 			     -1, 0);
 	if (native_region != (void *)REGION) {
 		ksft_print_msg("cannot map 0x%llx: %s\n", REGION, strerror(errno));
+		return -1;
+	}
+	if (!address_free(UNMAPPED)) {
+		ksft_print_msg("0x%llx is mapped in this process\n", UNMAPPED);
 		return -1;
 	}
 	sigaltstack(&ss, NULL);

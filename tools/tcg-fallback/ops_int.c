@@ -346,7 +346,11 @@ void op_idiv(struct tcg_vcpu *c, const struct insn *i)
 		 * negative value is undefined in C. */
 		n = (__int128)((((unsigned __int128)get_reg(c, R_DX, sz) << (sz * 8)) |
 				get_reg(c, R_AX, sz)) << (128 - sz * 16)) >> (128 - sz * 16);
-	if (d == -1 && n == -((__int128)1 << (sz * 16 - 1)))
+	/*
+	 * By -1 the quotient -n overflows exactly when n <= -lim (#DE below
+	 * too); catching it here also keeps C from dividing INT128_MIN by -1.
+	 */
+	if (d == -1 && n <= -lim)
 		raise_exc_noerr(c, EXC_DE);
 	q = n / d;
 	if (q >= lim || q < -lim)

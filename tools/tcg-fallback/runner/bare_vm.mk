@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by the runner's and the TCG selftests' Makefiles: decides whether
 # libtcg.a builds and links (if not, the TCG backend is left out and the tools
-# report it as unavailable), and says how to link the bare VM.
+# report it as unavailable), and says how to link the bare VM.  The probe
+# links with the build's own flags: a sanitized libtcg.a needs the runtime.
 BVM_DIR := $(realpath $(dir $(lastword $(MAKEFILE_LIST))))
 TCG_DIR := $(realpath $(BVM_DIR)/..)
 LIBTCG := $(TCG_DIR)/libtcg.a
@@ -11,8 +12,9 @@ TCG_LIBS := -lpthread -lm -latomic
 
 ifndef HAVE_TCG
 HAVE_TCG := $(shell $(MAKE) -s -C $(TCG_DIR) >/dev/null 2>&1 && \
-	$(CC) -I$(TCG_DIR)/include -o /dev/null $(BVM_DIR)/tcg_probe.c \
-	$(LIBTCG) $(TCG_LIBS) >/dev/null 2>&1 && echo 1 || echo 0)
+	$(CC) $(CFLAGS) $(LDFLAGS) -I$(TCG_DIR)/include -o /dev/null \
+	$(BVM_DIR)/tcg_probe.c $(LIBTCG) $(TCG_LIBS) >/dev/null 2>&1 && \
+	echo 1 || echo 0)
 export HAVE_TCG
 ifeq ($(HAVE_TCG),0)
 $(warning libtcg.a does not build or link yet: the TCG backend is left out)

@@ -779,6 +779,23 @@ static int guest_died(struct proc *p)
 	       v == 3 || v == 1 ? 128 + 5 : 128 + 11;		/* SIGTRAP, SIGSEGV */
 }
 
+/* What the guest's run ending in @e means as an exit status. */
+static int exit_status(struct proc *p, enum bvm_exit e)
+{
+	switch (e) {
+	case BVM_EXIT_HLT:
+		if (p->exited)
+			return p->exit_status;
+		return guest_died(p);
+	case BVM_EXIT_SHUTDOWN:
+		fprintf(stderr, "tcg-user: %s: triple fault\n", p->prog);
+		return 125;
+	default:
+		fprintf(stderr, "tcg-user: %s: %s\n", p->prog, bvm_error(p->vm));
+		return 125;
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -799,7 +816,7 @@ int main(int argc, char **argv)
 	enum bvm_exit e;
 	bool count = false, check = false;
 	char why[300];
-	int opt, be = BVM_TCG;
+	int opt, status, be = BVM_TCG;
 	unsigned int i;
 
 	while ((opt = getopt(argc, argv, "+b:cCh")) != -1) {
@@ -852,16 +869,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcg-user: %llu guest instructions in %.3f s: %.1f MIPS\n",
 			(unsigned long long)insns, s, insns / s / 1e6);
 	}
-	switch (e) {
-	case BVM_EXIT_HLT:
-		if (p.exited)
-			return p.exit_status;
-		return guest_died(&p);
-	case BVM_EXIT_SHUTDOWN:
-		fprintf(stderr, "tcg-user: %s: triple fault\n", p.prog);
-		return 125;
-	default:
-		fprintf(stderr, "tcg-user: %s: %s\n", p.prog, bvm_error(p.vm));
-		return 125;
-	}
+	status = exit_status(&p, e);
+	/* Destroyed, not left to exit(): LeakSanitizer checks that tools free. */
+	bvm_destroy(p.vm);
+	return status;
 }
