@@ -11,11 +11,11 @@
  * or FAIL_* bits.
  */
 #include <linux/virtio_blk.h>
-#include <linux/virtio_config.h>
-#include <linux/virtio_pci.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
 #include "../../tools/lkvm/guest/guest.h"
+#include "../lkvm_virtio/virtio_guest.h"
 
 #define QSIZE		128
 #define QDEPTH		32	/* three descriptors each: fits QSIZE */
@@ -42,79 +42,9 @@ struct slot {
 static struct ring ring;
 static struct slot slots[QDEPTH];
 static u8 data[QDEPTH][BLOCK] __attribute__((aligned(BLOCK)));
-static u64 common, notify;
+static struct vdev dev;
 
-static u32 cfg_read(unsigned int slot, unsigned int off)
-{
-	outl(0xcf8, 0x80000000u | slot << 11 | (off & 0xfc));
-	return inl(0xcfc);
-}
-
-static void cfg_write(unsigned int slot, unsigned int off, u32 v)
-{
-	outl(0xcf8, 0x80000000u | slot << 11 | (off & 0xfc));
-	outl(0xcfc, v);
-}
-
-static void w8(u64 a, u8 v) { *(volatile u8 *)a = v; }
-static void w16(u64 a, u16 v) { *(volatile u16 *)a = v; }
-static u8 r8(u64 a) { return *(volatile u8 *)a; }
 static u16 r16(const void *a) { return *(const volatile u16 *)a; }
-
-/* The virtio-blk function on bus 0: its common and notify structures. */
-static int probe(void)
-{
-	unsigned int slot, cap;
-	u64 bar;
-
-	for (slot = 0; slot < 32; slot++)
-		if (cfg_read(slot, 0) == (0x1af4u | 0x1042u << 16))
-			break;
-	if (slot == 32)
-		return -1;
-	bar = cfg_read(slot, 0x10) & ~0xfULL;
-	cfg_write(slot, 0x04, 0x6);	/* memory space, bus master */
-	for (cap = cfg_read(slot, 0x34) & 0xfc; cap;
-	     cap = (cfg_read(slot, cap) >> 8) & 0xfc) {
-		u32 head = cfg_read(slot, cap);
-		u64 at = bar + cfg_read(slot, cap + VIRTIO_PCI_CAP_OFFSET);
-
-		if ((head & 0xff) != 0x09)	/* vendor-specific */
-			continue;
-		if (head >> 24 == VIRTIO_PCI_CAP_COMMON_CFG && !common)
-			common = at;
-		if (head >> 24 == VIRTIO_PCI_CAP_NOTIFY_CFG && !notify)
-			notify = at;
-	}
-	return common && notify ? 0 : -1;
-}
-
-/* 3.1.1 with VERSION_1 only: no event index, no indirect descriptors. */
-static int start(void)
-{
-	u64 c = common;
-	u8 s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
-
-	w8(c + VIRTIO_PCI_COMMON_STATUS, 0);
-	w8(c + VIRTIO_PCI_COMMON_STATUS, s);
-	mmio_write32(c + VIRTIO_PCI_COMMON_GFSELECT, 1);
-	mmio_write32(c + VIRTIO_PCI_COMMON_GF, 1);	/* VERSION_1 */
-	w8(c + VIRTIO_PCI_COMMON_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
-	if (!(r8(c + VIRTIO_PCI_COMMON_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK))
-		return -1;
-	w16(c + VIRTIO_PCI_COMMON_Q_SELECT, 0);
-	w16(c + VIRTIO_PCI_COMMON_Q_SIZE, QSIZE);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_DESCLO, (u64)ring.desc);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_DESCHI, 0);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_AVAILLO, (u64)&ring.avail);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_AVAILHI, 0);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_USEDLO, (u64)&ring.used);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_USEDHI, 0);
-	w16(c + VIRTIO_PCI_COMMON_Q_ENABLE, 1);
-	w8(c + VIRTIO_PCI_COMMON_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK |
-	   VIRTIO_CONFIG_S_DRIVER_OK);
-	return 0;
-}
 
 /* Slot @i's chain: header, 4 KiB of data to fill, status. */
 static void queue_read(unsigned int i, u32 block)
@@ -166,7 +96,7 @@ static int run(u32 reads, u32 blocks, u16 used_idx)
 		queue_read(i, next);
 		next = next + 1 < blocks ? next + 1 : 1;
 	}
-	w16(notify, 0);
+	w16(dev.notify, 0);
 	while (done < reads) {
 		s = wait_used(&used_idx);
 		if (s < 0)
@@ -185,7 +115,7 @@ static int run(u32 reads, u32 blocks, u16 used_idx)
 			 */
 			if (submitted == reads ||
 			    r16(&ring.used.idx) == used_idx)
-				w16(notify, 0);
+				w16(dev.notify, 0);
 		}
 	}
 	print("bench: %u reads of 4 KiB, %u bad\n", done, bad);
@@ -199,10 +129,11 @@ int payload_main(void)
 	u16 used_idx = 0;
 	unsigned int i;
 
-	if (probe() || start())
+	if (vdev_probe(VIRTIO_ID_BLOCK, &dev) ||
+	    vdev_start(&dev, QSIZE, ring.desc, &ring.avail, &ring.used))
 		return FAIL_PROBE;
 	queue_read(0, 0);
-	w16(notify, 0);
+	w16(dev.notify, 0);
 	if (wait_used(&used_idx) != 0 || slots[0].status != VIRTIO_BLK_S_OK)
 		return FAIL_IO;
 	for (i = 0; i < sizeof(magic); i++)

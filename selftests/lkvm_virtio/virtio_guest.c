@@ -8,21 +8,16 @@
  * and flushes.  Exit status: 0, or a bit per failed step.
  */
 #include <linux/virtio_blk.h>
-#include <linux/virtio_config.h>
-#include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
 #include "../../tools/lkvm/guest/guest.h"
+#include "virtio_guest.h"
 
 #define QSIZE		4
 #define FAIL_RNG	0x01
 #define FAIL_BLK_READ	0x02
 #define FAIL_BLK_WRITE	0x04
 #define FAIL_PROBE	0x08
-
-struct vdev {
-	u64 common, notify;
-};
 
 struct ring {
 	struct vring_desc desc[QSIZE] __attribute__((aligned(16)));
@@ -38,78 +33,19 @@ static u8 sectors[1024] __attribute__((aligned(512)));
 static struct virtio_blk_outhdr hdr;
 static u8 status;
 
-/* Configuration mechanism #1, bus 0, function 0. */
-static u32 cfg_read(unsigned int slot, unsigned int off)
-{
-	outl(0xcf8, 0x80000000u | slot << 11 | (off & 0xfc));
-	return inl(0xcfc);
-}
-
-static void cfg_write(unsigned int slot, unsigned int off, u32 v)
-{
-	outl(0xcf8, 0x80000000u | slot << 11 | (off & 0xfc));
-	outl(0xcfc, v);
-}
-
-static void w8(u64 a, u8 v) { *(volatile u8 *)a = v; }
-static void w16(u64 a, u16 v) { *(volatile u16 *)a = v; }
-static u8 r8(u64 a) { return *(volatile u8 *)a; }
-
+/* vdev_probe(), saying where the function is for the test's log. */
 static int probe(u16 type, struct vdev *v)
 {
-	unsigned int slot, cap;
-	u64 bar;
+	int ret = vdev_probe(type, v);
 
-	for (slot = 0; slot < 32; slot++)
-		if (cfg_read(slot, 0) == (0x1af4u | (0x1040u + type) << 16))
-			break;
-	if (slot == 32)
-		return -1;
-	bar = cfg_read(slot, 0x10) & ~0xfULL;
-	cfg_write(slot, 0x04, 0x6);	/* memory space, bus master */
-	v->common = v->notify = 0;
-	for (cap = cfg_read(slot, 0x34) & 0xfc; cap;
-	     cap = (cfg_read(slot, cap) >> 8) & 0xfc) {
-		u32 head = cfg_read(slot, cap);
-		u64 at = bar + cfg_read(slot, cap + VIRTIO_PCI_CAP_OFFSET);
-
-		if ((head & 0xff) != 0x09)	/* vendor-specific */
-			continue;
-		if (head >> 24 == VIRTIO_PCI_CAP_COMMON_CFG && !v->common)
-			v->common = at;
-		if (head >> 24 == VIRTIO_PCI_CAP_NOTIFY_CFG && !v->notify)
-			v->notify = at;
-	}
-	print("virtio %u at 00:%02x.0, BAR0 %lx\n", type, slot, bar);
-	return v->common && v->notify ? 0 : -1;
+	if (v->bar)
+		print("virtio %u at 00:%02x.0, BAR0 %lx\n", type, v->slot, v->bar);
+	return ret;
 }
 
-/* 3.1.1 device initialization with VERSION_1 only, one queue. */
 static int start(struct vdev *v, struct ring *r)
 {
-	u64 c = v->common;
-
-	w8(c + VIRTIO_PCI_COMMON_STATUS, 0);
-	w8(c + VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-					 VIRTIO_CONFIG_S_DRIVER);
-	mmio_write32(c + VIRTIO_PCI_COMMON_GFSELECT, 1);
-	mmio_write32(c + VIRTIO_PCI_COMMON_GF, 1);	/* VERSION_1 */
-	w8(c + VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-	   VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
-	if (!(r8(c + VIRTIO_PCI_COMMON_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK))
-		return -1;
-	w16(c + VIRTIO_PCI_COMMON_Q_SELECT, 0);
-	w16(c + VIRTIO_PCI_COMMON_Q_SIZE, QSIZE);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_DESCLO, (u64)r->desc);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_DESCHI, 0);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_AVAILLO, (u64)&r->avail);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_AVAILHI, 0);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_USEDLO, (u64)&r->used);
-	mmio_write32(c + VIRTIO_PCI_COMMON_Q_USEDHI, 0);
-	w16(c + VIRTIO_PCI_COMMON_Q_ENABLE, 1);
-	w8(c + VIRTIO_PCI_COMMON_STATUS, r8(c + VIRTIO_PCI_COMMON_STATUS) |
-	   VIRTIO_CONFIG_S_DRIVER_OK);
-	return 0;
+	return vdev_start(v, QSIZE, r->desc, &r->avail, &r->used);
 }
 
 /* Chain descriptors 0..n-1, make head 0 available, notify, wait. */
