@@ -264,6 +264,7 @@ struct tcg_vcpu {
 	uint64_t misc_enable, sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t mtrr_def, mtrr_fixed[11], mtrr_var[16], mtrr_cap;
 	uint64_t ucode_rev;
+	uint64_t spec_ctrl;
 
 	uint8_t xmm[16][16] __attribute__((aligned(16)));
 	uint32_t mxcsr;

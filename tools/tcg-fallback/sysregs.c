@@ -31,6 +31,42 @@
 #define MSR_PLATFORM_ID		0x00000017
 #define MSR_MCG_CAP		0x00000179
 #define MSR_MCG_STATUS		0x0000017a
+#define MSR_SPEC_CTRL		0x00000048
+#define MSR_PRED_CMD		0x00000049
+#define MSR_ARCH_CAPABILITIES	0x0000010a
+
+/* SPEC_CTRL bits the CPU takes: IBRS and STIBP (CPUID.7.0.EDX[26,27]),
+ * BHI_DIS_S (CPUID.7.2.EDX[4]). */
+#define SPEC_CTRL_BITS		(3ull | (1ull << 10))
+
+/*
+ * An interpreter does not speculate: no branch predictor to poison, no
+ * fill buffers or store buffer to sample, no stale TLB entries used past a
+ * fault.  IA32_ARCH_CAPABILITIES says so, bit by bit, so that the guest
+ * kernel leaves off mitigations that guard against nothing here and cost
+ * much on an emulator (page-table isolation switches CR3, and with it the
+ * software TLB, on every kernel entry and exit; retpolines and return
+ * thunks turn calls and returns into longer sequences).  Enhanced IBRS
+ * (IBRS_ALL) is advertised for the same reason: Linux then needs neither
+ * retpolines nor return thunks against Spectre v2; and BHI_CTRL, so that
+ * it sets BHI_DIS_S once instead of running a branch-clearing loop on
+ * every system call.
+ */
+#define ARCH_CAP_NOT_AFFECTED	((1ull << 0) |	/* RDCL_NO: Meltdown, L1TF */ \
+				 (1ull << 1) |	/* IBRS_ALL */ \
+				 (1ull << 3) |	/* SKIP_L1DFL_VMENTRY */ \
+				 (1ull << 4) |	/* SSB_NO */ \
+				 (1ull << 5) |	/* MDS_NO */ \
+				 (1ull << 6) |	/* PSCHANGE_MC_NO */ \
+				 (1ull << 8) |	/* TAA_NO */ \
+				 (1ull << 13) |	/* SBDR_SSDP_NO */ \
+				 (1ull << 14) |	/* FBSDP_NO */ \
+				 (1ull << 15) |	/* PSDP_NO */ \
+				 (1ull << 20) |	/* BHI_NO */ \
+				 (1ull << 24) |	/* PBRSB_NO */ \
+				 (1ull << 26) |	/* GDS_NO */ \
+				 (1ull << 27) |	/* RFDS_NO */ \
+				 (1ull << 62))	/* ITS_NO */
 
 /* Fixed-range MTRR MSR numbers, in storage order. */
 static const uint32_t mtrr_fixed_msr[11] = {
@@ -86,6 +122,10 @@ uint64_t read_msr_value(struct tcg_vcpu *c, uint32_t msr, bool *ok)
 	case MSR_MCG_CAP:
 	case MSR_MCG_STATUS:
 		return 0;
+	case MSR_ARCH_CAPABILITIES:
+		return ARCH_CAP_NOT_AFFECTED;
+	case MSR_SPEC_CTRL:
+		return c->spec_ctrl;
 	}
 	p = msr_slot(c, msr);
 	if (p)
@@ -133,8 +173,18 @@ bool write_msr_value(struct tcg_vcpu *c, uint32_t msr, uint64_t v)
 		break;
 	case MSR_MCG_STATUS:
 		return !v;
+	case MSR_SPEC_CTRL:
+		/* Stored for the guest to read back; nothing to restrict. */
+		if (v & ~SPEC_CTRL_BITS)
+			return false;
+		c->spec_ctrl = v;
+		return true;
+	case MSR_PRED_CMD:
+		/* IBPB: there are no predictions to discard. */
+		return v <= 1;
 	case MSR_PLATFORM_ID:
 	case MSR_MTRRCAP:
+	case MSR_ARCH_CAPABILITIES:
 		return false;
 	}
 	p = msr_slot(c, msr);
@@ -159,6 +209,9 @@ static uint32_t str4(const char *s)
 #define F81_ECX	((1u << 0) | (1u << 5))
 #define F81_EDX	((1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29))
 #define F7_EBX	(1u << 9)	/* ERMS */
+/* SPEC_CTRL with IBRS/IBPB, STIBP, IA32_ARCH_CAPABILITIES (see above). */
+#define F7_EDX	((1u << 26) | (1u << 27) | (1u << 29))
+#define F7_2_EDX	(1u << 4)	/* BHI_CTRL */
 
 #define KVM_CPUID_FEATURES_EAX	((1u << 0) | (1u << 3) | (1u << 24))
 
@@ -182,8 +235,13 @@ static bool builtin_cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4])
 		o[3] = F1_EDX;
 		return true;
 	case 7:
-		if (sub == 0)
+		if (sub == 0) {
+			o[0] = 2;	/* subleaves 0-2 */
 			o[1] = F7_EBX;
+			o[3] = F7_EDX;
+		} else if (sub == 2) {
+			o[3] = F7_2_EDX;
+		}
 		return true;
 	case 2: case 4: case 5: case 6: case 0xa: case 0xb: case 0xd:
 		return true;
@@ -228,10 +286,15 @@ static bool builtin_cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4])
 	return false;
 }
 
-static const uint32_t builtin_leaves[] = {
-	0, 1, 2, 4, 5, 6, 7, 0xa, 0xb, 0xd, 0x15, 0x16, 0x40000000, 0x40000001,
-	0x80000000, 0x80000001, 0x80000002, 0x80000003, 0x80000004,
-	0x80000006, 0x80000007, 0x80000008,
+/* The leaves, and subleaves where they matter, tcg_get_supported_cpuid()
+ * reports. */
+static const struct {
+	uint32_t leaf, sub;
+} builtin_leaves[] = {
+	{ 0 }, { 1 }, { 2 }, { 4 }, { 5 }, { 6 }, { 7, 0 }, { 7, 2 }, { 0xa },
+	{ 0xb }, { 0xd }, { 0x15 }, { 0x16 }, { 0x40000000 }, { 0x40000001 },
+	{ 0x80000000 }, { 0x80000001 }, { 0x80000002 }, { 0x80000003 },
+	{ 0x80000004 }, { 0x80000006 }, { 0x80000007 }, { 0x80000008 },
 };
 
 int tcg_get_supported_cpuid(struct kvm_cpuid2 *cpuid)
@@ -247,8 +310,9 @@ int tcg_get_supported_cpuid(struct kvm_cpuid2 *cpuid)
 		uint32_t o[4];
 
 		memset(e, 0, sizeof(*e));
-		builtin_cpuid(builtin_leaves[k], 0, o);
-		e->function = builtin_leaves[k];
+		builtin_cpuid(builtin_leaves[k].leaf, builtin_leaves[k].sub, o);
+		e->function = builtin_leaves[k].leaf;
+		e->index = builtin_leaves[k].sub;
 		if (e->function == 4 || e->function == 7 || e->function == 0xb ||
 		    e->function == 0xd)
 			e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
