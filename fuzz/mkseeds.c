@@ -23,6 +23,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
+#include <zlib.h>
 
 #include "virtio_fuzz.h"
 
@@ -123,6 +124,94 @@ static void bzimage_seeds(void)
 		put(&s, image, sizeof(image));
 		save("bzimage", names[i], &s);
 	}
+}
+
+static void make_elf(struct seed *s, unsigned long long vaddr,
+		     unsigned long long paddr, unsigned long long entry);
+
+static void put_le32(struct seed *s, unsigned int v)
+{
+	unsigned char b[4] = { v, v >> 8, v >> 16, v >> 24 };
+
+	put(s, b, 4);
+}
+
+/*
+ * A bzImage whose payload is @payload, the whole protected-mode part, and
+ * decompresses to a vmlinux: lkvm decompresses it and loads that.
+ */
+static void payload_seed(const char *name, const struct seed *payload)
+{
+	static unsigned char image[1024 + SEED_MAX];
+	struct setup_header *h = (void *)(image + 0x1f1);
+	size_t len = (payload->len + 15) & ~(size_t)15;
+	struct seed s = { .len = 0 };
+
+	memset(image, 0, sizeof(image));
+	memcpy(image + 1024, payload->buf, payload->len);
+	make_bzimage(image, len);
+	h->payload_length = payload->len;
+	put_u8(&s, 0);
+	put(&s, image, 1024 + len);
+	save("bzimage", name, &s);
+}
+
+/*
+ * The ELF vmlinux seed as a legacy LZ4 frame (the kernel's "lz4 -l" and its
+ * size trailer): the headers and one zero as literals, the rest of the
+ * zero padding as an overlapping match at distance 1, the code as the
+ * block's last literals.
+ */
+static void lz4_seed(const struct seed *elf)
+{
+	const size_t head = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 1;
+	const size_t zeros = 0x100 - head, code = elf->len - 0x100;
+	struct seed p = { .len = 0 };
+	size_t block;
+
+	put_le32(&p, 0x184c2102);
+	block = p.len;
+	put_le32(&p, 0);
+	put_u8(&p, 0xff);			/* 15+ literals, 15+ match */
+	put_u8(&p, head - 15);
+	put(&p, elf->buf, head);
+	put(&p, "\x01\x00", 2);			/* distance 1 */
+	put_u8(&p, zeros - 4 - 15);
+	put_u8(&p, 0xf0);			/* 15+ literals, the last */
+	put_u8(&p, code - 15);
+	put(&p, elf->buf + 0x100, code);
+	p.buf[block] = p.len - block - 4;
+	put_le32(&p, elf->len);
+	payload_seed("lz4-vmlinux", &p);
+}
+
+/* The same vmlinux through gzip (CONFIG_KERNEL_GZIP). */
+static void gzip_seed(const struct seed *elf)
+{
+	struct seed p = { .len = 0 };
+	z_stream z = { 0 };
+
+	if (deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		exit(1);
+	z.next_in = (unsigned char *)elf->buf;
+	z.avail_in = elf->len;
+	z.next_out = p.buf;
+	z.avail_out = sizeof(p.buf);
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		exit(1);
+	p.len = z.total_out;
+	deflateEnd(&z);
+	payload_seed("gzip-vmlinux", &p);
+}
+
+static void compressed_seeds(void)
+{
+	struct seed elf = { .len = 0 };
+
+	make_elf(&elf, 0xffffffff81000000ULL, 16 * MiB, 16 * MiB);
+	lz4_seed(&elf);
+	gzip_seed(&elf);
 }
 
 /* The newest /boot/vmlinuz-* (by name), cut to 64 KiB and made loadable. */
@@ -556,6 +645,7 @@ int main(int argc, char **argv)
 	out_dir = argv[2];
 	if (!strcmp(argv[1], "synthetic")) {
 		bzimage_seeds();
+		compressed_seeds();
 		elf_seeds();
 		virtqueue_seeds();
 		virtio_dev_seeds();

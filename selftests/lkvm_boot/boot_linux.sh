@@ -3,9 +3,16 @@
 # Boots the host's newest /boot/vmlinuz-* with lkvm run and lkvm's own
 # initramfs, as a user would:
 #   1. lkvm run -- uname -r        prints the kernel's release, exits 0
-#   2. lkvm run -- sh -c 'exit 7'  exits 7
-#   3. a kernel that panics        exits non-zero, panic shown, "guest reset"
-#   4. -c 2 -d IMG: the guest sees two CPUs, and what it writes to /dev/vda
+#   2. the kernel runs where it is linked: lkvm decompressed it (an LZ4 or
+#      gzip payload), so there was no KASLR: _text in /proc/kallsyms and
+#      "Kernel code" in /proc/iomem are the vmlinux's first PT_LOAD
+#   3. lkvm run --kaslr: the kernel decompresses itself, boots to the same
+#      release, and has moved (virtually or physically: both would have to
+#      land on the link address by chance for this to fail)
+#   4. a copy whose LZ4 payload is garbled: one "lkvm:" line, non-zero exit
+#   5. lkvm run -- sh -c 'exit 7'  exits 7
+#   6. a kernel that panics        exits non-zero, panic shown, "guest reset"
+#   7. -c 2 -d IMG: the guest sees two CPUs, and what it writes to /dev/vda
 #      is in IMG on the host after lkvm exits
 # On --accel tcg (LKVM_BOOT_ACCEL, default tcg) by default: the boot must not
 # depend on the host having KVM.  Skips, saying why, while the accelerator
@@ -19,9 +26,9 @@ accel=${LKVM_BOOT_ACCEL:-tcg}
 limit=${LKVM_BOOT_TIMEOUT:-120}
 kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 release=${kernel#/boot/vmlinuz-}
-tests=(uname_r exit_status panic smp2_disk)
-out=$(mktemp) err=$(mktemp) img=$(mktemp)
-trap 'rm -f "$out" "$err" "$img"' EXIT
+tests=(uname_r link_address kaslr corrupt_payload exit_status panic smp2_disk)
+out=$(mktemp) err=$(mktemp) img=$(mktemp) first=$(mktemp)
+trap 'rm -f "$out" "$err" "$img" "$first"' EXIT
 
 echo "TAP version 13"
 echo "1..${#tests[@]}"
@@ -63,11 +70,85 @@ result() {	# name, condition status
 	if [ "$2" -eq 0 ]; then echo "ok $n $1"; else echo "not ok $n $1"; fi
 }
 
-if boot -k "$kernel" -- uname -r; then
+skip() {	# name, reason
+	n=$((n + 1)); echo "ok $n $1 # SKIP $2"
+}
+
+placement='uname -r; grep -w _text /proc/kallsyms; grep "Kernel code" /proc/iomem'
+# Where the kernel runs: "VIRT PHYS" (_text, "Kernel code"), hex, no 0x.
+strip0() { sed 's/^0x//; s/^0*//'; }
+where() {
+	local v p
+	v=$(tr -d '\r' < "$1" | awk '$3 == "_text" { print $1 }')
+	p=$(tr -d '\r' < "$1" | sed -n 's/^ *\([0-9a-f]*\)-.* : Kernel code$/\1/p')
+	echo "$(echo "$v" | strip0) $(echo "$p" | strip0)"
+}
+# A bzImage's compressed payload: file offset, and its first 4 bytes.
+payload_pos() {
+	local sects off
+	sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$1")
+	off=$(od -An -tu4 -j $((0x248)) -N4 "$1")
+	[ "$sects" -eq 0 ] && sects=4
+	echo $(((sects + 1) * 512 + off))
+}
+lz4_payload() {
+	[ "$(od -An -tx1 -j "$(payload_pos "$1")" -N4 "$1" | tr -d ' ')" = 02214c18 ]
+}
+# Where it is linked: the first PT_LOAD of the vmlinux inside, as Debian's
+# lz4 unpacks it and readelf reads it (Debian's System.map is a stub).
+linked() {
+	local tmp=$(mktemp) v p
+	tail -c +$(($(payload_pos "$kernel") + 1)) "$kernel" | lz4 -dc > "$tmp" 2> /dev/null
+	read -r v p < <(readelf -lW "$tmp" 2> /dev/null | awk '$1 == "LOAD" { print $3, $4; exit }')
+	rm -f "$tmp"
+	[ -n "$v" ] && echo "$(echo "$v" | strip0) $(echo "$p" | strip0)"
+}
+link=
+lz4_payload "$kernel" && command -v lz4 > /dev/null && link=$(linked)
+
+if boot -k "$kernel" -- sh -c "$placement"; then
+	cp "$out" "$first"
 	[ $rc -eq 0 ] && grep -qx "$release" <(tr -d '\r' < "$out")
 	result uname_r $?
+	if ! lz4_payload "$kernel"; then
+		skip link_address "not an LZ4 payload: the kernel decompresses itself"
+	elif [ -z "$link" ]; then
+		skip link_address "cannot unpack the vmlinux (lz4, readelf)"
+	else
+		echo "# linked at: $link; runs at: $(where "$first")"
+		[ "$(where "$first")" = "$link" ]
+		result link_address $?
+	fi
 else
-	n=$((n + 1)); echo "ok $n uname_r # SKIP did not reach init within ${limit}s"
+	skip uname_r "did not reach init within ${limit}s"
+	skip link_address "did not reach init within ${limit}s"
+fi
+
+if [ -z "$link" ]; then
+	skip kaslr "cannot unpack the vmlinux (lz4, readelf)"
+elif boot -k "$kernel" --kaslr -- sh -c "$placement"; then
+	echo "# linked at: $link; runs at: $(where "$out")"
+	[ $rc -eq 0 ] && grep -qx "$release" <(tr -d '\r' < "$out") &&
+		[ "$(where "$out")" != "$link" ]
+	result kaslr $?
+else
+	skip kaslr "did not reach init within ${limit}s"
+fi
+
+# 0xff over the start of the first LZ4 block: no boot, one line, exit 1.
+if lz4_payload "$kernel"; then
+	cp "$kernel" "$img"
+	head -c 64 /dev/zero | tr '\0' '\377' |
+		dd of="$img" bs=1 seek=$(($(payload_pos "$img") + 8)) conv=notrunc 2> /dev/null
+	"$lkvm" run --accel "$accel" -k "$img" -- true > "$out" 2> "$err"
+	rc=$?
+	sed 's/^/# stderr: /' "$err"
+	[ $rc -ne 0 ] && [ "$(wc -l < "$err")" -eq 1 ] &&
+		grep -q "^lkvm: $img: corrupt LZ4 payload at file offset 0x[0-9a-f]*: " "$err"
+	result corrupt_payload $?
+	: > "$img"
+else
+	skip corrupt_payload "not an LZ4 payload"
 fi
 
 if boot -k "$kernel" -- sh -c 'exit 7'; then

@@ -22,6 +22,7 @@ struct boot_config {
 	const char *cmdline;
 	bool flat;		/* -k is a flat 64-bit binary */
 	bool real_mode;		/* -k is a flat real-mode binary */
+	bool kaslr;		/* a bzImage decompresses itself (--kaslr) */
 };
 
 /* Loads the kernel or payload into guest memory and says how to enter it. */

@@ -48,13 +48,25 @@ struct linux_kernel {
 
 /* A bzImage: boot protocol 2.12+ with a 64-bit entry point. */
 bool is_bzimage(const void *buf, size_t size);
+/*
+ * @kaslr (lkvm run --kaslr): the bzImage decompresses itself in the guest,
+ * which also randomizes where the kernel runs.  Without it lkvm decompresses
+ * an LZ4 or gzip payload itself and boots the vmlinux inside
+ * (Documentation/boot.rst).
+ */
 int load_bzimage(struct vm *vm, const char *path, const void *buf,
-		 size_t size, struct linux_kernel *k);
+		 size_t size, bool kaslr, struct linux_kernel *k);
 
 /* An ELF vmlinux: linked for the kernel map, loaded at its p_paddr. */
 bool is_vmlinux(const void *buf, size_t size);
 int load_vmlinux(struct vm *vm, const char *path, const void *buf,
 		 size_t size, struct linux_kernel *k);
+/*
+ * load_vmlinux() without the made-up setup header: sets @k's placement and
+ * entry and leaves k->hdr alone, for a bzImage's own vmlinux.
+ */
+int load_vmlinux_image(struct vm *vm, const char *path, const void *buf,
+		       size_t size, struct linux_kernel *k);
 
 /*
  * Writes the zero page, command line, e820 map and initrd for @k and points

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bzImage: the x86 boot protocol 2.12+ (the kernel's
- * Documentation/x86/boot.rst).  lkvm has no real-mode setup code to run, so
- * only the protected-mode part is loaded and entered at its 64-bit entry
- * point, 0x200 bytes in.
+ * Documentation/x86/boot.rst).  lkvm has no real-mode setup code to run.
+ * An LZ4 or gzip payload is decompressed here and the vmlinux inside is
+ * loaded as loader-vmlinux.c loads one, under the bzImage's own setup
+ * header; any other payload (or --kaslr) gets the protected-mode part
+ * loaded and entered at its 64-bit entry point, 0x200 bytes in, where the
+ * kernel decompresses itself.
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "linux-boot.h"
+#include "unlz4.h"
 #include "vm.h"
 
 #define HDR_OFFSET	0x1f1		/* struct setup_header in the image */
@@ -20,6 +25,10 @@
 #define ENTRY_64	0x200		/* 64-bit entry: load address + 0x200 */
 #define MIN_HDR_END	0x264		/* through init_size (2.10) */
 #define DEFAULT_SETUP_SECTS 4		/* setup_sects == 0 means 4 */
+/* The kernel's build appends the decompressed size (mkpiggy reads it). */
+#define SIZE_TRAILER	4
+
+enum payload_format { PAYLOAD_OTHER, PAYLOAD_LZ4, PAYLOAD_GZIP };
 
 bool is_bzimage(const void *buf, size_t size)
 {
@@ -138,11 +147,140 @@ static int load_address(const char *path, const struct setup_header *h,
 	return 0;
 }
 
+static u32 get_le32(const u8 *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
+}
+
+/* The payload's magic, as the kernel's scripts/extract-vmlinux looks for it. */
+static enum payload_format payload_format(const u8 *p, size_t len)
+{
+	static const u8 gzip[] = { 0x1f, 0x8b, 0x08 };	/* deflate */
+
+	if (len < 4 + SIZE_TRAILER)
+		return PAYLOAD_OTHER;
+	if (get_le32(p) == LZ4_LEGACY_MAGIC)
+		return PAYLOAD_LZ4;
+	if (!memcmp(p, gzip, sizeof(gzip)))
+		return PAYLOAD_GZIP;
+	return PAYLOAD_OTHER;
+}
+
+/*
+ * The payload is @len bytes at file offset @pos.  The size trailer follows
+ * the LZ4 frame; gzip's own ISIZE is the trailer.
+ */
+static ssize_t unlz4_payload(const char *path, const u8 *in, size_t pos,
+			     size_t len, u8 *out, size_t cap)
+{
+	struct unlz4_error err;
+	ssize_t n = unlz4_legacy(in, len - SIZE_TRAILER, out, cap, &err);
+
+	if (n < 0)
+		pr_err("%s: corrupt LZ4 payload at file offset %#zx: %s", path,
+		       pos + err.at, err.msg);
+	return n;
+}
+
+static ssize_t gunzip_payload(const char *path, const u8 *in, size_t pos,
+			      size_t len, u8 *out, size_t cap)
+{
+	z_stream z = {
+		.next_in = (Bytef *)in, .avail_in = len,
+		.next_out = out, .avail_out = cap,
+	};
+	int ret;
+
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		pr_err("%s: cannot set up zlib for the gzip payload", path);
+		return -1;
+	}
+	ret = inflate(&z, Z_FINISH);
+	if (ret == Z_BUF_ERROR && !z.avail_out)
+		pr_err("%s: gzip payload decompresses to more than %zu bytes",
+		       path, cap);
+	else if (ret != Z_STREAM_END)
+		pr_err("%s: corrupt gzip payload at file offset %#zx: %s",
+		       path, pos + z.total_in, z.msg ? z.msg : "truncated");
+	inflateEnd(&z);
+	return ret == Z_STREAM_END ? (ssize_t)z.total_out : -1;
+}
+
+/*
+ * The payload holds the vmlinux (an ELF, stripped), then the relocations
+ * the kernel's decompressor applies when it moves the kernel, then the size
+ * of the two.  The size is bounded by init_size, which the protocol makes
+ * room for and the caller has checked against guest RAM.
+ */
+static u8 *decompress_payload(const char *path, enum payload_format fmt,
+			      const u8 *buf, size_t pos, size_t len,
+			      u32 init_size, size_t *size)
+{
+	const u8 *p = buf + pos;
+	u32 want = get_le32(p + len - SIZE_TRAILER);
+	ssize_t n;
+	u8 *out;
+
+	if (want > init_size || !want) {
+		pr_err("%s: payload says it decompresses to %#x bytes; init_size is %#x",
+		       path, want, init_size);
+		return NULL;
+	}
+	out = malloc(want);
+	if (!out) {
+		pr_err("%s: no memory to decompress %u bytes", path, want);
+		return NULL;
+	}
+	if (fmt == PAYLOAD_LZ4)
+		n = unlz4_payload(path, p, pos, len, out, want);
+	else
+		n = gunzip_payload(path, p, pos, len, out, want);
+	if (n >= 0 && n != want)
+		pr_err("%s: payload decompresses to %zd bytes, but says %u",
+		       path, n, want);
+	if (n != want) {
+		free(out);
+		return NULL;
+	}
+	*size = n;
+	return out;
+}
+
+/*
+ * The vmlinux runs where it is linked (p_paddr, LOAD_PHYSICAL_ADDR): no
+ * relocation, as the kernel's own decompressor skips its table when the
+ * kernel stays there.  The bzImage's header stays, and so does its claim
+ * on [load address, + init_size).
+ */
+static int load_payload_vmlinux(struct vm *vm, const char *path,
+				enum payload_format fmt, const u8 *buf,
+				size_t pos, struct linux_kernel *k)
+{
+	u64 end = k->end;
+	size_t size;
+	u8 *elf = decompress_payload(path, fmt, buf, pos, k->hdr.payload_length,
+				     k->hdr.init_size, &size);
+	int ret = -1;
+
+	if (!elf)
+		return -1;
+	if (!is_vmlinux(elf, size))
+		pr_err("%s: the decompressed payload is not an x86-64 vmlinux",
+		       path);
+	else
+		ret = load_vmlinux_image(vm, path, elf, size, k);
+	free(elf);
+	if (k->end < end)
+		k->end = end;
+	return ret;
+}
+
 int load_bzimage(struct vm *vm, const char *path, const void *buf,
-		 size_t size, struct linux_kernel *k)
+		 size_t size, bool kaslr, struct linux_kernel *k)
 {
 	const struct setup_header *h = &k->hdr;
 	u64 off, len, init_size;
+	enum payload_format fmt;
 	void *dst;
 
 	if (read_header(path, buf, size, k) || check_header(path, h) ||
@@ -165,6 +303,11 @@ int load_bzimage(struct vm *vm, const char *path, const void *buf,
 		       (unsigned long long)init_size);
 		return -1;
 	}
+	fmt = payload_format((const u8 *)buf + off + h->payload_offset,
+			     h->payload_length);
+	if (fmt != PAYLOAD_OTHER && !kaslr)
+		return load_payload_vmlinux(vm, path, fmt, buf,
+					    off + h->payload_offset, k);
 	memcpy(dst, (const u8 *)buf + off, len);
 	k->entry = k->load_addr + ENTRY_64;
 	return 0;

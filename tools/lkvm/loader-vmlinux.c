@@ -112,8 +112,8 @@ static void fake_header(struct linux_kernel *k)
 	h->init_size = k->end - k->load_addr;
 }
 
-int load_vmlinux(struct vm *vm, const char *path, const void *buf,
-		 size_t size, struct linux_kernel *k)
+int load_vmlinux_image(struct vm *vm, const char *path, const void *buf,
+		       size_t size, struct linux_kernel *k)
 {
 	struct boot_entry entry = { 0 };
 	GElf_Ehdr eh;
@@ -137,6 +137,14 @@ int load_vmlinux(struct vm *vm, const char *path, const void *buf,
 	if (load_payload_elf(vm, path, buf, size, &entry))
 		return -1;
 	k->entry = entry.rip;
+	return 0;
+}
+
+int load_vmlinux(struct vm *vm, const char *path, const void *buf,
+		 size_t size, struct linux_kernel *k)
+{
+	if (load_vmlinux_image(vm, path, buf, size, k))
+		return -1;
 	fake_header(k);
 	return 0;
 }

@@ -40,7 +40,7 @@ static int load_linux(struct vm *vm, const struct boot_config *cfg,
 	int ret;
 
 	if (is_bzimage(buf, size))
-		ret = load_bzimage(vm, cfg->kernel, buf, size, &k);
+		ret = load_bzimage(vm, cfg->kernel, buf, size, cfg->kaslr, &k);
 	else
 		ret = load_vmlinux(vm, cfg->kernel, buf, size, &k);
 	return ret ?: linux_boot_params(vm, cfg, &k, entry);

@@ -48,6 +48,7 @@ enum {
 	OPT_NETWORK,
 	OPT_SHARE,
 	OPT_NO_SANDBOX,
+	OPT_KASLR,
 };
 
 static const struct option run_options[] = {
@@ -61,6 +62,7 @@ static const struct option run_options[] = {
 	{ "accel",	required_argument, NULL, OPT_ACCEL },
 	{ "flat",	no_argument,	   NULL, OPT_FLAT },
 	{ "real-mode",	no_argument,	   NULL, OPT_REAL_MODE },
+	{ "kaslr",	no_argument,	   NULL, OPT_KASLR },
 	{ "dump-regs",	no_argument,	   NULL, OPT_DUMP_REGS },
 	{ "name",	required_argument, NULL, OPT_NAME },
 	{ "network",	required_argument, NULL, OPT_NETWORK },
@@ -85,6 +87,9 @@ static void run_usage(FILE *f)
 	      "      --accel A         kvm, tcg or auto (default: kvm if usable)\n"
 	      "      --flat            -k is a flat 64-bit binary loaded at 1 MiB\n"
 	      "      --real-mode       -k is a flat binary run in real mode at 0x7c00\n"
+	      "      --kaslr           a bzImage decompresses itself and randomizes\n"
+	      "                        where it runs (default for LZ4 and gzip: lkvm\n"
+	      "                        decompresses it, faster on TCG, no KASLR)\n"
 	      "      --dump-regs       print vCPU 0's registers on stderr at exit\n"
 	      "      --name NAME       name for lkvm list/stat/stop/... (default guest-PID)\n"
 	      "      --network mode=user|tap|none[,tapif=IF,host_ip=A.B.C.D/N,\n"
@@ -141,6 +146,9 @@ static int parse_run_option(struct run_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_REAL_MODE:
 		o->boot.real_mode = true;
+		return 0;
+	case OPT_KASLR:
+		o->boot.kaslr = true;
 		return 0;
 	case OPT_DUMP_REGS:
 		o->dump_regs = true;
