@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "include/tcg.h"
+#include "jit.h"
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
@@ -142,6 +143,7 @@ struct insn {
 				 * block overwrite before anything reads them */
 	uint8_t icount_to;	/* guest instructions of the block up to and
 				 * including this one (fused pairs count 2) */
+	uint8_t jit;		/* enum jit_kind */
 };
 
 #define FLAGS_DEAD_CO	1	/* CF and OF */
@@ -195,6 +197,8 @@ struct block {
 	uint16_t n;
 	struct block_link link[2];
 	unsigned int next_link;
+	uint32_t runs;		/* counted up to the JIT threshold */
+	jit_fn jit;		/* host code of the block, or NULL */
 	struct insn insn[];
 };
 
@@ -231,6 +235,7 @@ struct tcg_vm {
 	struct tcg_irq_fabric *fabric;
 	uint32_t **retired;		/* generation arrays of deleted slots */
 	int nretired;
+	unsigned int jit_threshold;	/* from TCG_JIT*, 0: interpreter only */
 };
 
 /* vCPU run states. */
@@ -295,6 +300,7 @@ struct tcg_vcpu {
 	const struct block *cur_block;	/* the block being executed, if any */
 	uint64_t cur_block_rip;		/* and the RIP of its first instruction */
 	uint32_t prev_epoch;
+	struct jit_arena jit;
 
 	struct tcg_vm *vm;
 	struct tcg_apic *apic;

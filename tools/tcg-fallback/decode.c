@@ -757,6 +757,7 @@ static void finish_block(struct block *b)
 		bool fused = i->fn == op_cmp_jcc || i->fn == op_test_jcc;
 
 		i->icount_to = (k ? i[-1].icount_to : 0) + 1 + fused;
+		i->jit = jit_kind(i);
 		i->fn = specialize(i);
 	}
 }
@@ -765,6 +766,7 @@ void tc_flush(struct tcg_vcpu *c)
 {
 	memset(c->hash, 0, sizeof(c->hash));
 	c->arena_used = 0;
+	jit_reset(&c->jit);	/* no code of a freed block may run again */
 	c->chain_epoch++;
 	c->prev_block = NULL;
 }
@@ -789,7 +791,7 @@ struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 	if (!s)
 		internal_error(c, "instruction fetch from MMIO at %#llx",
 			       (unsigned long long)gpa);
-	if (c->arena_used + max > BLOCK_ARENA)
+	if (c->arena_used + max > BLOCK_ARENA || c->jit.full)
 		tc_flush(c);
 	b = (struct block *)(c->arena + c->arena_used);
 	b->gpa = gpa;
@@ -797,6 +799,8 @@ struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 	b->n = 0;
 	memset(b->link, 0, sizeof(b->link));
 	b->next_link = 0;
+	b->runs = 0;
+	b->jit = NULL;
 	b->gen[0] = &s->gen[(gpa - s->gpa) >> 12];
 	b->gen[1] = NULL;
 	/* Mark the page as code before reading it, so that a concurrent

@@ -33,6 +33,7 @@ struct tcg_vm *tcg_vm_create(void)
 	if (!vm)
 		return NULL;
 	pthread_mutex_init(&vm->lock, NULL);
+	vm->jit_threshold = jit_threshold_from_env();
 	host.vm_opaque = vm;
 	vm->fabric = fabric_create(&host);
 	if (!vm->fabric) {
@@ -225,8 +226,12 @@ struct tcg_vcpu *tcg_vcpu_create(struct tcg_vm *vm, unsigned int id)
 	c->vm = vm;
 	c->id = id;
 	c->tlb_nlog = TLB_LOG + 1;	/* nothing valid yet: the first flush clears all */
+	/* Before any sandbox: the code arena needs memfd_create() and an
+	 * executable mapping.  Without it the vCPU interprets. */
+	jit_init(&c->jit, vm->jit_threshold);
 	c->apic = apic_create(vm->fabric, id, c);
 	if (!c->apic) {
+		jit_destroy(&c->jit);
 		munmap(c->arena, BLOCK_ARENA);
 		free(c);
 		return NULL;
@@ -247,6 +252,7 @@ void tcg_vcpu_destroy(struct tcg_vcpu *c)
 		return;
 	c->vm->vcpus[c->id] = NULL;
 	apic_destroy(c->apic);
+	jit_destroy(&c->jit);
 	munmap(c->arena, BLOCK_ARENA);
 	free(c->cpuid);
 	free(c);
@@ -397,25 +403,27 @@ uint64_t tcg_vcpu_insn_count(const struct tcg_vcpu *c)
 	return c->icount;
 }
 
+uint64_t tcg_vcpu_jit_blocks(const struct tcg_vcpu *c)
+{
+	return c->jit.blocks;
+}
+
 const char *tcg_vcpu_error(const struct tcg_vcpu *c)
 {
 	return c->error;
 }
 
 /*
- * Executes one translated block.  RIP lives in a host register between
- * instructions and is stored for the handlers and for faults; the retired
- * instructions are counted once per block (see count_partial_block()).
+ * Interprets a block: RIP lives in a host register between instructions and
+ * is stored for the handlers and for faults.  Returns the instructions
+ * retired.
  */
-static __attribute__((noinline)) void run_block(struct tcg_vcpu *c, struct block *b)
+static __attribute__((noinline)) uint32_t interpret_block(struct tcg_vcpu *c,
+							   const struct block *b)
 {
 	const struct insn *i = b->insn, *end = i + b->n;
 	uint64_t rip = c->rip;
 
-	c->stop = 0;
-	c->intr_shadow = false;
-	c->cur_block = b;
-	c->cur_block_rip = rip;
 	do {
 		c->r[R_NEXT_RIP] = rip + i->len;
 		i->fn(c, i);
@@ -423,7 +431,23 @@ static __attribute__((noinline)) void run_block(struct tcg_vcpu *c, struct block
 		c->rip = rip;
 		i++;
 	} while (i < end && likely(!c->stop));
-	c->icount += i[-1].icount_to;
+	return i[-1].icount_to;
+}
+
+/*
+ * Executes one translated block: its host code once it is hot (jit.c), else
+ * its decoded instructions one by one.  The retired instructions are
+ * counted once per block (see count_partial_block() for faults).
+ */
+static __attribute__((noinline)) void run_block(struct tcg_vcpu *c, struct block *b)
+{
+	c->stop = 0;
+	c->intr_shadow = false;
+	c->cur_block = b;
+	c->cur_block_rip = c->rip;
+	if (unlikely(++b->runs == c->jit.threshold))
+		jit_compile(c, b);
+	c->icount += b->jit ? b->jit(c) : interpret_block(c, b);
 	c->cur_block = NULL;
 	/* RF (set by IRET or a fault image) lasts for one instruction. */
 	c->flags &= ~(uint64_t)F_RF;

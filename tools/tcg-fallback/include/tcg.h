@@ -104,6 +104,13 @@ void tcg_vcpu_kick(struct tcg_vcpu *vcpu);
 /* Guest instructions retired by this vCPU so far (for benchmarks). */
 uint64_t tcg_vcpu_insn_count(const struct tcg_vcpu *vcpu);
 
+/*
+ * Blocks this vCPU has compiled to host code so far (for tests: 0 when the
+ * JIT is off, TCG_JIT=0).  A block is compiled after TCG_JIT_THRESHOLD runs
+ * (default 16); both variables are read when the VM is created.
+ */
+uint64_t tcg_vcpu_jit_blocks(const struct tcg_vcpu *vcpu);
+
 /* Human-readable text of the last TCG_EXIT_INTERNAL_ERROR. */
 const char *tcg_vcpu_error(const struct tcg_vcpu *vcpu);
 

@@ -468,6 +468,47 @@ alu_body:
 5:	SAVE 0x8d5
 	.endr
 	.endr
+	/* Jcc straight after INC/DEC (CF set or cleared before), after ADD/SUB/
+	 * XOR, and after moves that keep the flags: every condition (the JIT
+	 * tests such conditions on the host's flags). */
+	.irp v, 0, 1, -1, 0x7f, 0x80, 0x7fffffff, 0x80000000
+	.irp cc, o, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g
+	xor %eax, %eax
+	mov $\v, %rcx
+	stc
+	inc %ecx
+	j\cc 1f
+	or $1, %eax
+1:	mov $\v, %rcx
+	clc
+	dec %cl
+	j\cc 2f
+	or $2, %eax
+2:	mov $\v, %rcx
+	stc
+	dec %rcx
+	j\cc 3f
+	or $4, %eax
+3:	mov $\v, %rcx
+	sub $1, %ecx
+	mov %ecx, %edx
+	lea 1(%rdx), %r8
+	not %r8
+	movzbl %dl, %r9d
+	j\cc 4f
+	or $8, %eax
+4:	mov $\v, %rcx
+	add %ecx, %ecx
+	inc %ecx
+	j\cc 5f
+	or $16, %eax
+5:	mov $\v, %rcx
+	xor $0x55, %cx
+	j\cc 6f
+	or $32, %eax
+6:	SAVE 0x8d5
+	.endr
+	.endr
 	/* lahf/sahf, enter/leave, push/pop */
 	mov $0xd7, %ah
 	sahf

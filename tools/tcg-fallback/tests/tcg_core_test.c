@@ -3,6 +3,7 @@
  * Tests of the CPU core through tcg.h: the same instruction sequences run
  * natively and in the emulator must leave identical results and flags.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,61 @@ static void test_smc(void)
 	vmh_destroy(&h);
 }
 
+/* Whether this run compiles a block that runs @runs times (TCG_JIT*). */
+static bool jit_expected(unsigned int runs)
+{
+	const char *on = getenv("TCG_JIT"), *th = getenv("TCG_JIT_THRESHOLD");
+
+	if (on && !strcmp(on, "0"))
+		return false;
+	return (th ? strtoul(th, NULL, 10) : 16) <= runs;
+}
+
+/*
+ * Self-modifying code in a hot loop: after 51 iterations another block
+ * rewrites the immediate of an ADD in the loop, which by then the JIT has
+ * compiled; the following iterations must add the new value, and its new
+ * translation gets compiled in turn.  1 * 51 + 3 * 49 = 198.  A store to
+ * the page before the loop gives it a writable TLB entry, so that the
+ * rewrite takes the store fast path, which must notice the code.
+ */
+static void test_smc_hot_loop(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0xba, 0xf0, 0x05,			/* mov $0x5f0, %dx */
+		0x48, 0x8d, 0x1d, 0x0b, 0, 0, 0,	/* lea top(%rip), %rbx */
+		0xc6, 0x43, 0x1c, 0x00,			/* movb $0, 28(%rbx) */
+		0xb9, 100, 0, 0, 0,			/* mov $100, %ecx */
+		0x31, 0xc0,				/* xor %eax, %eax */
+		0x83, 0xc0, 0x01,			/* top: add $1, %eax */
+		0x83, 0xf9, 0x32,			/* cmp $50, %ecx */
+		0x74, 0x06,				/* je patch */
+		0xff, 0xc9,				/* next: dec %ecx */
+		0x75, 0xf4,				/* jne top */
+		0xee, 0xf4,				/* out %al, %dx; hlt */
+		0xc6, 0x43, 0x02, 0x03,			/* patch: movb $3, 2(%rbx) */
+		0xeb, 0xf4,				/* jmp next */
+	};
+	struct vmh h;
+	uint64_t n;
+	int why;
+
+	CHECK(vmh_create(&h, 1) == 0, "vm setup");
+	vmh_load(&h, VMH_CODE, code, sizeof(code));
+	why = vmh_run(&h);
+	CHECK(why == TCG_EXIT_INTR && h.exit_code == 198,
+	      "smc in a hot loop: exit %d code %d (expected 198)", why, h.exit_code);
+	/* 5 before the loop, 5 per iteration, MOVB and JMP once, the OUT */
+	n = tcg_vcpu_insn_count(h.cpu);
+	CHECK(n == 508, "smc in a hot loop: %llu instructions, expected 508",
+	      (unsigned long long)n);
+	n = tcg_vcpu_jit_blocks(h.cpu);
+	CHECK(!n == !jit_expected(49), "smc in a hot loop: %llu blocks compiled, %s expected",
+	      (unsigned long long)n, jit_expected(49) ? "some" : "none");
+	printf("# smc in a hot loop: %llu blocks compiled\n", (unsigned long long)n);
+	vmh_destroy(&h);
+}
+
 static void *ap_thread(void *arg)
 {
 	enum tcg_exit why;
@@ -175,6 +231,7 @@ int main(int argc, char **argv)
 	compare_with_native("alu", alu_body, alu_body_end);
 	compare_with_native("sse", sse_body, sse_body_end);
 	test_smc();
+	test_smc_hot_loop();
 	test_init_sipi();
 	if (failures)
 		printf("FAIL: %d\n", failures);
