@@ -310,6 +310,7 @@ struct tcg_vcpu {
 	struct kvm_cpuid_entry2 *cpuid;
 	int ncpuid;
 	char error[160];
+	struct prof_table *prof;		/* TCG_PROFILE counts (profile.c) */
 };
 
 /* ops_sys.c, sysregs.c */

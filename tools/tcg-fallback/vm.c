@@ -9,6 +9,7 @@
 
 #include "intc.h"
 #include "apic.h"
+#include "profile.h"
 
 static int host_write_guest(void *opaque, uint64_t gpa, const void *buf, size_t len)
 {
@@ -32,6 +33,7 @@ struct tcg_vm *tcg_vm_create(void)
 
 	if (!vm)
 		return NULL;
+	profile_vm_init();
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->jit_threshold = jit_threshold_from_env();
 	host.vm_opaque = vm;
@@ -250,6 +252,7 @@ void tcg_vcpu_destroy(struct tcg_vcpu *c)
 {
 	if (!c)
 		return;
+	profile_vcpu_done(c);
 	c->vm->vcpus[c->id] = NULL;
 	apic_destroy(c->apic);
 	jit_destroy(&c->jit);
@@ -441,13 +444,18 @@ static __attribute__((noinline)) uint32_t interpret_block(struct tcg_vcpu *c,
  */
 static __attribute__((noinline)) void run_block(struct tcg_vcpu *c, struct block *b)
 {
+	uint64_t n;
+
 	c->stop = 0;
 	c->intr_shadow = false;
 	c->cur_block = b;
 	c->cur_block_rip = c->rip;
 	if (unlikely(++b->runs == c->jit.threshold))
 		jit_compile(c, b);
-	c->icount += b->jit ? b->jit(c) : interpret_block(c, b);
+	n = b->jit ? b->jit(c) : interpret_block(c, b);
+	c->icount += n;
+	if (unlikely(profile_enabled))
+		profile_block(c, c->cur_block_rip + c->sbase[S_CS], n);
 	c->cur_block = NULL;
 	/* RF (set by IRET or a fault image) lasts for one instruction. */
 	c->flags &= ~(uint64_t)F_RF;
