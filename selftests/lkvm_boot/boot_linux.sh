@@ -6,13 +6,16 @@
 #   2. the kernel runs where it is linked: lkvm decompressed it (an LZ4 or
 #      gzip payload), so there was no KASLR: _text in /proc/kallsyms and
 #      "Kernel code" in /proc/iomem are the vmlinux's first PT_LOAD
-#   3. lkvm run --kaslr: the kernel decompresses itself, boots to the same
+#   3. on TCG, Linux finds nothing to mitigate but Spectre v1: the
+#      emulated CPU does not speculate and says so (IA32_ARCH_CAPABILITIES,
+#      eIBRS, BHI_CTRL), so no page-table isolation, retpolines or VERW
+#   4. lkvm run --kaslr: the kernel decompresses itself, boots to the same
 #      release, and has moved (virtually or physically: both would have to
 #      land on the link address by chance for this to fail)
-#   4. a copy whose LZ4 payload is garbled: one "lkvm:" line, non-zero exit
-#   5. lkvm run -- sh -c 'exit 7'  exits 7
-#   6. a kernel that panics        exits non-zero, panic shown, "guest reset"
-#   7. -c 2 -d IMG: the guest sees two CPUs, and what it writes to /dev/vda
+#   5. a copy whose LZ4 payload is garbled: one "lkvm:" line, non-zero exit
+#   6. lkvm run -- sh -c 'exit 7'  exits 7
+#   7. a kernel that panics        exits non-zero, panic shown, "guest reset"
+#   8. -c 2 -d IMG: the guest sees two CPUs, and what it writes to /dev/vda
 #      is in IMG on the host after lkvm exits
 # On --accel tcg (LKVM_BOOT_ACCEL, default tcg) by default: the boot must not
 # depend on the host having KVM.  Skips, saying why, while the accelerator
@@ -26,7 +29,7 @@ accel=${LKVM_BOOT_ACCEL:-tcg}
 limit=${LKVM_BOOT_TIMEOUT:-120}
 kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 release=${kernel#/boot/vmlinuz-}
-tests=(uname_r link_address kaslr corrupt_payload exit_status panic smp2_disk)
+tests=(uname_r link_address cpu_not_vulnerable kaslr corrupt_payload exit_status panic smp2_disk)
 out=$(mktemp) err=$(mktemp) img=$(mktemp) first=$(mktemp)
 trap 'rm -f "$out" "$err" "$img" "$first"' EXIT
 
@@ -74,7 +77,8 @@ skip() {	# name, reason
 	n=$((n + 1)); echo "ok $n $1 # SKIP $2"
 }
 
-placement='uname -r; grep -w _text /proc/kallsyms; grep "Kernel code" /proc/iomem'
+placement='uname -r; grep -w _text /proc/kallsyms; grep "Kernel code" /proc/iomem
+cd /sys/devices/system/cpu/vulnerabilities && grep . meltdown mds spectre_v2 itlb_multihit'
 # Where the kernel runs: "VIRT PHYS" (_text, "Kernel code"), hex, no 0x.
 strip0() { sed 's/^0x//; s/^0*//'; }
 where() {
@@ -119,9 +123,20 @@ if boot -k "$kernel" -- sh -c "$placement"; then
 		[ "$(where "$first")" = "$link" ]
 		result link_address $?
 	fi
+	if [ "$accel" != tcg ]; then
+		skip cpu_not_vulnerable "--accel $accel reports the host's CPU"
+	else
+		v=$(tr -d '\r' < "$first")
+		grep -qx "meltdown:Not affected" <<< "$v" &&
+			grep -qx "mds:Not affected" <<< "$v" &&
+			grep -qx "itlb_multihit:Not affected" <<< "$v" &&
+			grep -q "^spectre_v2:.*Enhanced.*BHI: BHI_DIS_S" <<< "$v"
+		result cpu_not_vulnerable $?
+	fi
 else
 	skip uname_r "did not reach init within ${limit}s"
 	skip link_address "did not reach init within ${limit}s"
+	skip cpu_not_vulnerable "did not reach init within ${limit}s"
 fi
 
 if [ -z "$link" ]; then
