@@ -5,10 +5,16 @@
 # interpreter alone, the reference.  TCG_JIT_THRESHOLD=1 compiles every block
 # before its first run: insn_diff and fault_diff run each instruction once,
 # so only this mode puts their forms through the JIT.
+#   jit_modes.sh [DIR PROG...]   other tests the same way (selftests/lkvm)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 modes=(TCG_JIT=0 TCG_JIT_THRESHOLD=1)
 progs=(insn_diff fault_diff busybox_user.sh)
+if [ $# -ge 2 ]; then
+	here=$(cd "$1" && pwd)
+	shift
+	progs=("$@")
+fi
 n=0 failed=0
 
 echo "TAP version 13"
