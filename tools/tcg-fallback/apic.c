@@ -221,9 +221,19 @@ static bool update_event(struct tcg_apic *a)
 {
 	bool ev = a->nmi_pending || a->init_pending || a->sipi_pending ||
 		  (hw_enabled(a) && pending_vector(a) >= 0);
+	uint32_t *word;
 
 	atomic_store_explicit(&a->head.event, ev, memory_order_release);
+	word = atomic_load_explicit(&a->head.event_word, memory_order_acquire);
+	if (ev && word)
+		__atomic_fetch_or(word, a->head.event_bit, __ATOMIC_RELEASE);
 	return ev;
+}
+
+void apic_set_event_word(struct tcg_apic *a, uint32_t *word, uint32_t bit)
+{
+	a->head.event_bit = bit;
+	atomic_store_explicit(&a->head.event_word, word, memory_order_release);
 }
 
 /*

@@ -108,6 +108,11 @@ struct tcg_vcpu_clock *apic_clock(struct tcg_apic *a);
  */
 struct tcg_apic_head {
 	atomic_bool event;
+	/* Optional: a word of the vCPU's that gets @event_bit OR'ed in
+	 * (release) whenever the flag is set, so that the CPU can poll one
+	 * word for all its reasons to leave straight-line code. */
+	_Atomic(uint32_t *) event_word;
+	uint32_t event_bit;
 };
 
 static inline bool apic_has_event(const struct tcg_apic *a)
@@ -115,6 +120,9 @@ static inline bool apic_has_event(const struct tcg_apic *a)
 	return atomic_load_explicit(&((const struct tcg_apic_head *)a)->event,
 				    memory_order_acquire);
 }
+
+/* Names the vCPU word that mirrors the event flag (see the head). */
+void apic_set_event_word(struct tcg_apic *a, uint32_t *word, uint32_t bit);
 
 /*
  * Blocks the calling vCPU thread (HLT) until apic_has_event() is true, or

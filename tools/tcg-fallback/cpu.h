@@ -176,18 +176,6 @@ struct tlb_entry {
 
 #define BLOCK_MAX_INSNS	32
 
-/*
- * Block chaining: a block remembers the blocks that followed it, keyed by
- * linear RIP; a link is good while the vCPU's chain epoch (bumped by every
- * TLB or translation cache flush) is the one it was made in.
- */
-struct block_link {
-	uint64_t lin;
-	struct block *b;
-	uint32_t epoch;
-	int cpl;
-};
-
 struct block {
 	struct block *hnext;
 	uint64_t gpa;
@@ -195,7 +183,13 @@ struct block {
 	uint32_t genv[2];
 	uint16_t mode;
 	uint16_t n;
-	struct block_link link[2];
+	bool open_end;		/* cut by the page end or the size limit: its
+				 * last instruction does not end blocks */
+	/* Block chaining: the last two blocks that followed this one.  One
+	 * is the next block if it starts at the guest-physical address the
+	 * instruction TLB gives for the next RIP (so links survive the TLB
+	 * flushes of context switches) and is valid. */
+	struct block *link[2];
 	unsigned int next_link;
 	uint32_t runs;		/* counted up to the JIT threshold */
 	jit_fn jit;		/* host code of the block, or NULL */
@@ -208,8 +202,11 @@ static inline bool block_valid(const struct block *b)
 	       (!b->gen[1] || __atomic_load_n(b->gen[1], __ATOMIC_ACQUIRE) == b->genv[1]);
 }
 
-#define BLOCK_HASH_BITS	14
+#define BLOCK_HASH_BITS	16
 #define BLOCK_HASH_SIZE	(1 << BLOCK_HASH_BITS)
+/* The block cache in front of the hash: small enough to stay in cache. */
+#define BLOCK_CACHE_BITS	12
+#define BLOCK_CACHE_SIZE	(1 << BLOCK_CACHE_BITS)
 #define BLOCK_ARENA	(32u << 20)
 
 struct mem_slot {
@@ -238,8 +235,19 @@ struct tcg_vm {
 	unsigned int jit_threshold;	/* from TCG_JIT*, 0: interpreter only */
 };
 
+/*
+ * Bits of tcg_vcpu.events.  Whoever makes one of these conditions true
+ * sets its bit afterwards with a release OR; the run loop clears the word
+ * (acquire) before it re-checks every condition, so none is lost.  A bit
+ * is a hint: the loop looks at the conditions themselves.
+ */
+#define EV_KICK		1	/* tcg_vcpu_kick() */
+#define EV_MEM		2	/* the memory slot layout changed */
+#define EV_APIC		4	/* apic_has_event() */
+
 /* vCPU run states. */
-enum { VCPU_RUNNING, VCPU_HALTED, VCPU_WAIT_SIPI };
+/* VCPU_RUNNING is 0: the run loop tests the state together with events. */
+enum { VCPU_RUNNING = 0, VCPU_HALTED, VCPU_WAIT_SIPI };
 
 struct x87 {
 	long double st[8];
@@ -257,6 +265,9 @@ struct tcg_vcpu {
 	int code_mode;			/* 2, 4 or 8: default operand/address size */
 	uint64_t sbase[6];		/* effective segment bases (0 in 64-bit mode) */
 	uint32_t stop;			/* leave the current block after this insn */
+	/* EV_* bits: reasons, set by any thread, to leave straight-line code
+	 * and look at the vCPU's state (polled once per block). */
+	uint32_t events;
 	uint64_t icount;
 
 	struct kvm_segment seg[6], tr, ldt;
@@ -292,14 +303,17 @@ struct tcg_vcpu {
 
 	/* Translation cache. */
 	struct block *hash[BLOCK_HASH_SIZE];
+	struct block *bcache[BLOCK_CACHE_SIZE];	/* direct-mapped by address */
 	uint8_t *arena;
 	size_t arena_used;
 	uint32_t mem_epoch;
-	uint32_t chain_epoch;
+	uint32_t chain_epoch;		/* bumped by every TLB or cache flush */
 	struct block *prev_block;	/* the block that ran last, for chaining */
 	const struct block *cur_block;	/* the block being executed, if any */
 	uint64_t cur_block_rip;		/* and the RIP of its first instruction */
-	uint32_t prev_epoch;
+	struct jit_exit *jit_exit;	/* the exit the last compiled block left
+					 * by without a successor, to be linked */
+	struct jit_exit jit_cache[JIT_CACHE_SIZE];	/* by RIP */
 	struct jit_arena jit;
 
 	struct tcg_vm *vm;

@@ -765,10 +765,13 @@ static void finish_block(struct block *b)
 void tc_flush(struct tcg_vcpu *c)
 {
 	memset(c->hash, 0, sizeof(c->hash));
+	memset(c->bcache, 0, sizeof(c->bcache));
 	c->arena_used = 0;
 	jit_reset(&c->jit);	/* no code of a freed block may run again */
 	c->chain_epoch++;
 	c->prev_block = NULL;
+	c->jit_exit = NULL;	/* it was in the arena */
+	jit_cache_reset(c);
 }
 
 static uint32_t block_hash(uint64_t gpa, int mode)
@@ -779,7 +782,7 @@ static uint32_t block_hash(uint64_t gpa, int mode)
 }
 
 /* Decodes a new block at guest-physical @gpa (linear @lin). */
-struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
+static struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 {
 	size_t max = sizeof(struct block) + BLOCK_MAX_INSNS * sizeof(struct insn);
 	struct mem_slot *s = find_slot(c->vm, gpa);
@@ -797,10 +800,11 @@ struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 	b->gpa = gpa;
 	b->mode = c->code_mode;
 	b->n = 0;
-	memset(b->link, 0, sizeof(b->link));
+	b->link[0] = b->link[1] = NULL;
 	b->next_link = 0;
 	b->runs = 0;
 	b->jit = NULL;
+	b->open_end = false;
 	b->gen[0] = &s->gen[(gpa - s->gpa) >> 12];
 	b->gen[1] = NULL;
 	/* Mark the page as code before reading it, so that a concurrent
@@ -819,6 +823,7 @@ struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 		if (!decode_one(&f, i, &fl))
 			break;
 		b->n++;
+		b->open_end = !(fl & D_END);
 		if ((fl & D_END) || f.cross)
 			break;
 	}
@@ -835,8 +840,7 @@ struct block *translate_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 	return b;
 }
 
-/* The block at guest-physical @gpa, translated if needed. */
-struct block *lookup_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
+static struct block *hash_lookup(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 {
 	uint32_t h = block_hash(gpa, c->code_mode);
 	struct block **pp, *b;
@@ -850,4 +854,21 @@ struct block *lookup_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 		break;
 	}
 	return translate_block(c, gpa, lin);
+}
+
+/*
+ * The block at guest-physical @gpa, translated if needed.  The last block
+ * found at a cache slot is tried first: the hash table is large and its
+ * chains lead through other blocks, each a cache miss.
+ */
+struct block *lookup_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
+{
+	struct block **bc = &c->bcache[(gpa ^ gpa >> BLOCK_CACHE_BITS) & (BLOCK_CACHE_SIZE - 1)];
+	struct block *b = *bc;
+
+	if (b && b->gpa == gpa && b->mode == c->code_mode && block_valid(b))
+		return b;
+	b = hash_lookup(c, gpa, lin);
+	*bc = b;
+	return b;
 }

@@ -40,16 +40,25 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "profile.h"
 
 /* Code bytes per instruction, per exit stub and per block, at most. */
 #define INSN_MAX	256
 #define STUB_MAX	128
+#define MAX_EXITS	(BLOCK_MAX_INSNS + 1)
 #define BLOCK_CODE_MAX	(64 + BLOCK_MAX_INSNS * (INSN_MAX + STUB_MAX))
+/* push rbx; push r12; push r13 (calls stay 16-byte aligned); mov rbx, rdi.
+ * A chained transition enters a block right after it. */
+#define PROLOGUE	"\x53\x41\x54\x41\x55\x48\x89\xfb"
+#define CHAIN_ENTRY	(sizeof(PROLOGUE) - 1)
+#define EPILOGUE	"\x41\x5d\x41\x5c\x5b\xc3"	/* pop r13; pop r12; pop rbx; ret */
+/* A non-canonical RIP: no successor yet. */
+#define EXIT_NONE	(1ull << 63)
 
 /* ModRM.reg of the ALU operations, as in the opcode map. */
 enum { A_ADD = 0, A_OR = 1, A_AND = 4, A_SUB = 5, A_XOR = 6, A_CMP = 7 };
 
-enum { RAX, RCX, RDX, RBX };
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 
 /* What the host's arithmetic flags hold between inline instructions. */
 enum {
@@ -67,7 +76,7 @@ enum {
  * page-crossing access, a store to a code page), which calls the handler
  * and resumes after the instruction.
  */
-enum { STUB_TAKEN, STUB_STOP, STUB_SLOW };
+enum { STUB_TAKEN, STUB_STOP, STUB_SLOW, STUB_BRANCH };
 
 struct stub {
 	uint8_t *patch[2];	/* rel32 of the jumps to the stub */
@@ -86,7 +95,14 @@ struct emit {
 	struct stub stub[BLOCK_MAX_INSNS];
 	int nstub;
 	int hf;
+	bool chain;		/* exits try the successor's code directly */
+	bool open_end;		/* the block's last instruction may fall through */
+	uint8_t *chain_x;	/* the shared chaining code (executable) */
+	uint8_t *exit[MAX_EXITS];	/* imm64s that address jit_exits */
+	int nexit;
 };
+
+static size_t emit_chain_code(struct jit_arena *a);
 
 unsigned int jit_threshold_from_env(void)
 {
@@ -140,6 +156,8 @@ int jit_init(struct jit_arena *a, unsigned int threshold)
 	}
 	close(fd);
 	a->threshold = threshold;
+	a->base = emit_chain_code(a);
+	a->used = a->base;
 	return 0;
 fail:
 	err = errno;
@@ -162,8 +180,29 @@ void jit_destroy(struct jit_arena *a)
 
 void jit_reset(struct jit_arena *a)
 {
-	a->used = 0;
+	a->used = a->base;
 	a->full = false;
+}
+
+void jit_cache_reset(struct tcg_vcpu *c)
+{
+	int k;
+
+	for (k = 0; k < JIT_CACHE_SIZE; k++)
+		c->jit_cache[k] = (struct jit_exit){ .rip = EXIT_NONE, .cpl = -1 };
+}
+
+void jit_link(struct tcg_vcpu *c, struct block *b)
+{
+	struct jit_exit *x = c->jit_exit;
+
+	c->jit_exit = NULL;
+	if (!b->jit || c->code_mode != 8)
+		return;
+	x->rip = c->rip;
+	x->b = b;
+	x->epoch = c->chain_epoch;
+	x->cpl = c->cpl;
 }
 
 /* The kind of an instruction with a ModRM operand, as if it were a register. */
@@ -463,13 +502,48 @@ static void jcc_taken(struct emit *e, int cc, int64_t target, uint8_t icount)
 	jcc_stub(e, cc, s);
 }
 
+static void jmp_to(struct emit *e, const uint8_t *to)
+{
+	b1(e, 0xe9);
+	b4(e, to - (e->p + 4));
+}
+
+/* jmp to an executable address (in the arena: rel32 reaches it). */
+static void jmp_x(struct emit *e, const uint8_t *x)
+{
+	b1(e, 0xe9);
+	b4(e, (intptr_t)x - (intptr_t)(xpos(e) + 4));
+}
+
+/*
+ * Leaves the block with rax = the next RIP (already stored): in a 64-bit
+ * block through a jit_exit of its own to the shared chaining code, which
+ * enters the successor or returns @icount; else it returns @icount
+ * itself, at @epilogue or (NULL) at the epilogue that follows.
+ */
+static void block_exit(struct emit *e, uint8_t icount, const uint8_t *epilogue)
+{
+	if (e->chain) {
+		CODE(e, "\x48\xba");		/* movabs rdx, exit */
+		b8(e, 0);
+		e->exit[e->nexit++] = e->p - 8;
+		b1(e, 0xbe);				/* mov esi, icount */
+		b4(e, icount);
+		jmp_x(e, e->chain_x);
+		return;
+	}
+	mov_imm(e, RAX, icount);
+	if (epilogue)
+		jmp_to(e, epilogue);
+}
+
 /* The block ends with @target_off as its next RIP. */
 static void emit_end(struct emit *e, int32_t target_off, uint8_t icount)
 {
 	lea_rip(e, RAX, target_off);
 	store(e, RAX, reg_off(R_NEXT_RIP), 8);
 	store(e, RAX, VOFF(rip), 8);
-	mov_imm(e, RAX, icount);
+	block_exit(e, icount, NULL);
 }
 
 /* Stores RIP and the next RIP of @i and calls its handler. */
@@ -508,17 +582,44 @@ static void test_stop(struct emit *e)
 	b1(e, 0);
 }
 
-/* run_block()'s loop body for one instruction, with its constants folded. */
+/* A handler that only branches: stop means that it took the branch. */
+static bool branch_only(const struct insn *i)
+{
+	return i->jit == JK_JCC || i->jit == JK_CMP_JCC || i->jit == JK_TEST_JCC;
+}
+
+/* A handler that ends its block by a near jump, call or return only. */
+static bool jumps_only(const struct insn *i)
+{
+	exec_fn f = i->fn;
+
+	return f == op_jmp_rel || f == op_call_rel || f == op_ret ||
+	       f == op_jmp_ind || f == op_call_ind;
+}
+
+/*
+ * run_block()'s loop body for one instruction, with its constants folded.
+ * The block's end continues to the next block as a JMP does, unless the
+ * instruction is one that ends blocks for a reason of its own (a change
+ * of mode or of the interrupt state, say) or it set stop: then the run
+ * loop looks at the vCPU first.
+ */
 static void emit_call(struct emit *e, const struct insn *i, int32_t off, bool last)
 {
 	call_handler(e, i, off);
 	e->hf = HF_NONE;
-	if (last) {
+	if (last && !e->open_end && !jumps_only(i)) {
 		handler_end(e, i->icount_to);
 		return;
 	}
 	test_stop(e);
-	jcc_stub(e, 5, new_stub(e, STUB_STOP, i->icount_to));	/* jne */
+	jcc_stub(e, 5, new_stub(e, branch_only(i) ? STUB_BRANCH : STUB_STOP,
+				i->icount_to));			/* jne */
+	if (last) {
+		load(e, RAX, reg_off(R_NEXT_RIP), 8, false);
+		store(e, RAX, VOFF(rip), 8);
+		block_exit(e, i->icount_to, NULL);
+	}
 }
 
 static int log2_size(int sz)
@@ -816,7 +917,8 @@ static void emit_stack(struct emit *e, const struct insn *i, int32_t noff, struc
 	if (kind == JK_RET) {
 		store(e, RDX, reg_off(R_NEXT_RIP), 8);
 		store(e, RDX, VOFF(rip), 8);
-		mov_imm(e, RAX, i->icount_to);
+		CODE(e, "\x48\x89\xd0");		/* mov rax, rdx */
+		block_exit(e, i->icount_to, NULL);
 	} else if (kind == JK_CALL_REL) {
 		emit_end(e, noff + i->imm, i->icount_to);
 	} else if (slow->last) {
@@ -943,12 +1045,6 @@ static bool emit_inline(struct emit *e, const struct insn *i, int32_t off, bool 
 	return true;
 }
 
-static void jmp_to(struct emit *e, const uint8_t *to)
-{
-	b1(e, 0xe9);
-	b4(e, to - (e->p + 4));
-}
-
 /* The block's exit after a handler that set stop. */
 static void stop_exit(struct emit *e, uint8_t icount, const uint8_t *epilogue)
 {
@@ -988,15 +1084,19 @@ static void emit_stubs(struct emit *e, const uint8_t *epilogue)
 		}
 		switch (s->type) {
 		case STUB_TAKEN:
-			lea_rip(e, RCX, s->target);
-			store(e, RCX, reg_off(R_NEXT_RIP), 8);
-			store(e, RCX, VOFF(rip), 8);
-			store_imm(e, VOFF(stop), 1, false);
-			mov_imm(e, RAX, s->icount);
-			jmp_to(e, epilogue);
+			lea_rip(e, RAX, s->target);
+			store(e, RAX, reg_off(R_NEXT_RIP), 8);
+			store(e, RAX, VOFF(rip), 8);
+			block_exit(e, s->icount, epilogue);
 			break;
 		case STUB_STOP:
 			stop_exit(e, s->icount, epilogue);
+			break;
+		case STUB_BRANCH:	/* a taken branch, as STUB_TAKEN */
+			load(e, RAX, reg_off(R_NEXT_RIP), 8, false);
+			store(e, RAX, VOFF(rip), 8);
+			store_imm(e, VOFF(stop), 0, false);
+			block_exit(e, s->icount, epilogue);
 			break;
 		default:
 			slow_path(e, s, epilogue);
@@ -1020,6 +1120,125 @@ static void emit_tlb_base(struct emit *e)
 	b4(e, VOFF(tlb));
 }
 
+/* op reg, [base + d] (base not rsp or r12) */
+static void rm_disp(struct emit *e, int reg, int base, int32_t d)
+{
+	b1(e, 0x80 | reg << 3 | base);
+	b4(e, d);
+}
+
+/* jcc rel32 to be patched; returns the rel32's address */
+static uint8_t *jcc_fwd(struct emit *e, int cc)
+{
+	b1(e, 0x0f);
+	b1(e, 0x80 | cc);
+	b4(e, 0);
+	return e->p - 4;
+}
+
+static void patch_here(struct emit *e, uint8_t *rel32)
+{
+	int32_t rel = e->p - (rel32 + 4);
+
+	memcpy(rel32, &rel, 4);
+}
+
+#define XOFF(f)		((int32_t)offsetof(struct jit_exit, f))
+#define BOFF(f)		((int32_t)offsetof(struct block, f))
+
+/*
+ * The transition between blocks, shared by all exits of 64-bit blocks (at
+ * the start of the arena): with rax = the next RIP (stored in c->rip),
+ * rdx = the exit, esi = the instructions the block retired.  An exit
+ * linked to another RIP (a RET to another caller) is replaced by the
+ * jit_cache slot of the RIP, and that is what gets linked on a miss.
+ * Does what
+ * tcg_vcpu_run() and run_block() do between two blocks: the event poll,
+ * the checks of a chain link (RIP, chain epoch, CPL, code size, the
+ * successor's generation words: self-modifying code from any vCPU), the
+ * instruction count, the bookkeeping for faults and links, RF; then jumps
+ * into the successor after its prologue.  Otherwise it records the exit
+ * in c->jit_exit for jit_link() and returns the count.
+ */
+static size_t emit_chain_code(struct jit_arena *a)
+{
+	struct emit e = { .p = a->rw, .start = a->rw, .xstart = a->rx };
+	uint8_t *miss[9], *valid, *found;
+	int n = 0, k;
+
+	CODE(&e, "\x48\x3b");  rm_disp(&e, RAX, RDX, XOFF(rip));	/* cmp rax, [rdx + rip] */
+	found = jcc_fwd(&e, 4);						/* je */
+	CODE(&e, "\x48\xb9"); b8(&e, EXIT_NONE);			/* movabs rcx, none */
+	CODE(&e, "\x48\x3b");  rm_disp(&e, RCX, RDX, XOFF(rip));	/* unlinked: link it */
+	miss[n++] = jcc_fwd(&e, 4);					/* je */
+	CODE(&e, "\x48\x89\xc1");					/* mov rcx, rax */
+	CODE(&e, "\x48\xc1\xe9"); b1(&e, JIT_CACHE_BITS);		/* shr rcx, bits */
+	CODE(&e, "\x31\xc1");						/* xor ecx, eax */
+	CODE(&e, "\x81\xe1"); b4(&e, JIT_CACHE_SIZE - 1);		/* and ecx, mask */
+	CODE(&e, "\x6b\xc9"); b1(&e, sizeof(struct jit_exit));	/* imul ecx, size */
+	CODE(&e, "\x48\x8d\x94\x0b"); b4(&e, VOFF(jit_cache));	/* lea rdx, [rbx+rcx+] */
+	CODE(&e, "\x48\x3b");  rm_disp(&e, RAX, RDX, XOFF(rip));
+	miss[n++] = jcc_fwd(&e, 5);
+	patch_here(&e, found);
+	CODE(&e, "\x8b");      mem(&e, RCX, VOFF(chain_epoch));	/* mov ecx, epoch */
+	CODE(&e, "\x3b");      rm_disp(&e, RCX, RDX, XOFF(epoch));
+	miss[n++] = jcc_fwd(&e, 5);
+	CODE(&e, "\x8b");      mem(&e, RCX, VOFF(cpl));
+	CODE(&e, "\x3b");      rm_disp(&e, RCX, RDX, XOFF(cpl));
+	miss[n++] = jcc_fwd(&e, 5);
+	CODE(&e, "\x8b");      mem(&e, RCX, VOFF(events));		/* events | state */
+	CODE(&e, "\x0b");      mem(&e, RCX, VOFF(state));
+	miss[n++] = jcc_fwd(&e, 5);
+	CODE(&e, "\x48\x8b"); rm_disp(&e, RCX, RDX, XOFF(b));	/* rcx = successor */
+	CODE(&e, "\x0f\xb7"); rm_disp(&e, RDI, RCX, BOFF(mode));	/* movzx edi, mode */
+	CODE(&e, "\x3b");      mem(&e, RDI, VOFF(code_mode));
+	miss[n++] = jcc_fwd(&e, 5);
+	CODE(&e, "\x48\x8b"); rm_disp(&e, RDI, RCX, BOFF(gen[0]));
+	CODE(&e, "\x8b\x3f");						/* mov edi, [rdi] */
+	CODE(&e, "\x3b");      rm_disp(&e, RDI, RCX, BOFF(genv[0]));
+	miss[n++] = jcc_fwd(&e, 5);
+	CODE(&e, "\x48\x8b"); rm_disp(&e, RDI, RCX, BOFF(gen[1]));
+	CODE(&e, "\x48\x85\xff");					/* test rdi, rdi */
+	valid = jcc_fwd(&e, 4);						/* je */
+	CODE(&e, "\x8b\x3f");
+	CODE(&e, "\x3b");      rm_disp(&e, RDI, RCX, BOFF(genv[1]));
+	miss[n++] = jcc_fwd(&e, 5);
+	patch_here(&e, valid);
+	CODE(&e, "\x48\x01"); mem(&e, RSI, VOFF(icount));		/* add [icount], rsi */
+	CODE(&e, "\x48\x89"); mem(&e, RCX, VOFF(prev_block));
+	CODE(&e, "\x48\x89"); mem(&e, RCX, VOFF(cur_block));
+	CODE(&e, "\x48\x89"); mem(&e, RAX, VOFF(cur_block_rip));
+	CODE(&e, "\x48\x81"); mem(&e, 4, VOFF(flags));		/* and: RF lasts */
+	b4(&e, ~(uint32_t)F_RF);					/* one insn */
+	CODE(&e, "\x49\x89\xc4");					/* mov r12, rax */
+	CODE(&e, "\x48\x8b"); rm_disp(&e, RCX, RCX, BOFF(jit));
+	CODE(&e, "\x48\x83\xc1"); b1(&e, CHAIN_ENTRY);		/* add rcx, entry */
+	CODE(&e, "\xff\xe1");						/* jmp rcx */
+	for (k = 0; k < n; k++)
+		patch_here(&e, miss[k]);
+	CODE(&e, "\x48\x89"); mem(&e, RDX, VOFF(jit_exit));
+	CODE(&e, "\x89\xf0");						/* mov eax, esi */
+	CODE(&e, EPILOGUE);
+	return (e.p - e.start + 15) & ~(size_t)15;
+}
+
+/*
+ * The block's jit_exits, each unlinked, in the translation cache's arena
+ * (reset with the code's): apart from the code, so that linking one is
+ * not a store to a line of code, which costs a pipeline flush.
+ */
+static void alloc_exits(struct tcg_vcpu *c, struct emit *e)
+{
+	struct jit_exit *x = (struct jit_exit *)(c->arena + c->arena_used);
+	int k;
+
+	for (k = 0; k < e->nexit; k++) {
+		x[k] = (struct jit_exit){ .rip = EXIT_NONE, .cpl = -1 };
+		memcpy(e->exit[k], &(uint64_t){ (uintptr_t)&x[k] }, 8);
+	}
+	c->arena_used += (e->nexit * sizeof(*x) + 15) & ~(size_t)15;
+}
+
 void jit_compile(struct tcg_vcpu *c, struct block *b)
 {
 	struct jit_arena *a = &c->jit;
@@ -1038,9 +1257,14 @@ void jit_compile(struct tcg_vcpu *c, struct block *b)
 	e.xstart = a->rx + a->used;
 	e.nstub = 0;
 	e.hf = HF_NONE;
-	/* push rbx; push r12; push r13 (calls stay 16-byte aligned);
-	 * mov rbx, rdi; mov r12, [rbx + rip] */
-	CODE(&e, "\x53\x41\x54\x41\x55\x48\x89\xfb\x4c\x8b");
+	/* TCG_PROFILE counts blocks in run_block(): no chaining there */
+	e.chain = b->mode == 8 && !profile_enabled &&
+		  c->arena_used + MAX_EXITS * sizeof(struct jit_exit) <= BLOCK_ARENA;
+	e.chain_x = a->rx;
+	e.nexit = 0;
+	e.open_end = b->open_end;
+	CODE(&e, PROLOGUE);
+	CODE(&e, "\x4c\x8b");			/* mov r12, [rbx + rip] */
 	mem(&e, 4, VOFF(rip));
 	for (k = 0; k < b->n; k++)
 		if (b->insn[k].jit & JK_MEM) {
@@ -1056,8 +1280,9 @@ void jit_compile(struct tcg_vcpu *c, struct block *b)
 		off += i->len;
 	}
 	epilogue = e.p;
-	CODE(&e, "\x41\x5d\x41\x5c\x5b\xc3");	/* pop r13; pop r12; pop rbx; ret */
+	CODE(&e, EPILOGUE);
 	emit_stubs(&e, epilogue);
+	alloc_exits(c, &e);
 	a->used += (e.p - e.start + 15) & ~(size_t)15;
 	a->blocks++;
 	b->jit = (jit_fn)(void *)e.xstart;

@@ -28,6 +28,7 @@ typedef uint32_t (*jit_fn)(struct tcg_vcpu *c);
 
 struct jit_arena {
 	uint8_t *rw, *rx;	/* one memfd mapped writable and executable */
+	size_t base;		/* bytes of the shared chaining code at rx */
 	size_t used;
 	bool full;		/* the next translation flushes the cache */
 	unsigned int threshold;	/* 0: interpreter only */
@@ -50,6 +51,28 @@ enum jit_kind {
  * (the r/m operand with 64-bit addressing, or the stack). */
 #define JK_MEM	0x80
 
+/*
+ * An exit of a compiled 64-bit block to a successor that is known only at
+ * run time (the target of a JMP or Jcc at the block's linear address, the
+ * fall-through, a RET): the successor linked there, entered directly
+ * while the vCPU's RIP, chain epoch and CPL are the ones it was linked
+ * with, the successor is valid and no event is pending.  Lives in the
+ * translation cache's arena, which is reset together with the code (and
+ * the cache below is cleared then), so a reset leaves nothing that points
+ * into either.
+ */
+struct jit_exit {
+	uint64_t rip;		/* the successor's RIP; non-canonical: none */
+	struct block *b;
+	uint32_t epoch;
+	int32_t cpl;
+};
+
+/* Exits whose successor varies (RET, indirect jumps) also look here, by
+ * RIP: one jit_exit per slot, for the transitions of any block. */
+#define JIT_CACHE_BITS	10
+#define JIT_CACHE_SIZE	(1 << JIT_CACHE_BITS)
+
 /* TCG_JIT=0 turns the JIT off; read when a VM is created. */
 unsigned int jit_threshold_from_env(void);
 int jit_init(struct jit_arena *a, unsigned int threshold);
@@ -59,5 +82,10 @@ void jit_reset(struct jit_arena *a);
 uint8_t jit_kind(const struct insn *i);
 /* Compiles @b (sets b->jit) unless the arena is full. */
 void jit_compile(struct tcg_vcpu *c, struct block *b);
+/* The exit c->jit_exit, which found no successor, now leads to @b (the
+ * block at c->rip), if @b is compiled; clears c->jit_exit. */
+void jit_link(struct tcg_vcpu *c, struct block *b);
+/* Unlinks the vCPU's jit_cache (its blocks are going away). */
+void jit_cache_reset(struct tcg_vcpu *c);
 
 #endif /* TCG_JIT_H */

@@ -128,6 +128,9 @@ int tcg_set_user_memory_region(struct tcg_vm *vm,
 		__atomic_store_n(&vm->nslots, vm->nslots + 1, __ATOMIC_RELEASE);
 	}
 	__atomic_add_fetch(&vm->mem_epoch, 1, __ATOMIC_RELEASE);
+	for (k = 0; k < MAX_VCPUS; k++)
+		if (vm->vcpus[k])
+			__atomic_fetch_or(&vm->vcpus[k]->events, EV_MEM, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
@@ -228,6 +231,7 @@ struct tcg_vcpu *tcg_vcpu_create(struct tcg_vm *vm, unsigned int id)
 	c->vm = vm;
 	c->id = id;
 	c->tlb_nlog = TLB_LOG + 1;	/* nothing valid yet: the first flush clears all */
+	jit_cache_reset(c);
 	/* Before any sandbox: the code arena needs memfd_create() and an
 	 * executable mapping.  Without it the vCPU interprets. */
 	jit_init(&c->jit, vm->jit_threshold);
@@ -244,6 +248,10 @@ struct tcg_vcpu *tcg_vcpu_create(struct tcg_vm *vm, unsigned int id)
 	c->mtrr_cap = 0x508;	/* 8 variable ranges, fixed ranges, WC */
 	c->state = id == 0 ? VCPU_RUNNING : VCPU_WAIT_SIPI;
 	c->mem_epoch = vm->mem_epoch;
+	/* The first poll looks at everything: the slot layout or the APIC
+	 * may have changed before this vCPU could be told. */
+	c->events = EV_MEM | EV_APIC;
+	apic_set_event_word(c->apic, &c->events, EV_APIC);
 	vm->vcpus[id] = c;
 	return c;
 }
@@ -398,6 +406,7 @@ int tcg_set_msrs(struct tcg_vcpu *c, const struct kvm_msrs *msrs)
 void tcg_vcpu_kick(struct tcg_vcpu *c)
 {
 	c->kick = true;
+	__atomic_fetch_or(&c->events, EV_KICK, __ATOMIC_RELEASE);
 	apic_wake(c->apic);
 }
 
@@ -476,15 +485,15 @@ static void count_partial_block(struct tcg_vcpu *c)
 	c->cur_block = NULL;
 }
 
-/* The block at CS:RIP, through the instruction TLB. */
-static struct block *current_block(struct tcg_vcpu *c)
+/* The guest-physical address of CS:RIP, through the instruction TLB. */
+static uint64_t code_gpa(struct tcg_vcpu *c)
 {
 	uint64_t lin = seg_lin(c, S_CS, c->rip), gpa;
 	struct tlb_entry *e = tlb_of(c, lin);
 	int err;
 
 	if (likely(e->tag_x == (lin & ~0xfffull)))
-		return lookup_block(c, e->gpa | (lin & 0xfff), lin);
+		return e->gpa | (lin & 0xfff);
 	if (!translate(c, lin, ACC_X, c->cpl == 3, &gpa, &err, NULL)) {
 		if (err < 0)
 			raise_exc(c, EXC_GP, 0);
@@ -494,34 +503,27 @@ static struct block *current_block(struct tcg_vcpu *c)
 	/* Fill the TLB through an ordinary read of the code byte. */
 	if (find_slot(c->vm, gpa) && !intc_claims(c, gpa))
 		mem_read_slow(c, lin, 1);
-	return lookup_block(c, gpa, lin);
+	return gpa;
 }
 
 /* The block at CS:RIP, through the links of the previous block if possible. */
 static struct block *next_block(struct tcg_vcpu *c)
 {
 	struct block *p = c->prev_block, *b;
-	uint64_t lin = c->rip + c->sbase[S_CS];
-	struct block_link *l;
+	uint64_t gpa = code_gpa(c);
 	int k;
 
-	if (!p || c->prev_epoch != c->chain_epoch)
-		return current_block(c);
-	for (k = 0; k < 2; k++) {
-		l = &p->link[k];
-		if (l->lin == lin && l->b && l->epoch == c->chain_epoch &&
-		    l->cpl == c->cpl && l->b->mode == c->code_mode && block_valid(l->b))
-			return l->b;
+	if (p) {
+		for (k = 0; k < 2; k++) {
+			b = p->link[k];
+			if (b && b->gpa == gpa && b->mode == c->code_mode && block_valid(b))
+				return b;
+		}
 	}
-	b = current_block(c);
+	b = lookup_block(c, gpa, seg_lin(c, S_CS, c->rip));
 	/* Translating may have flushed the cache that held p. */
-	if (c->prev_epoch == c->chain_epoch) {
-		l = &p->link[p->next_link++ & 1];
-		l->lin = lin;
-		l->b = b;
-		l->epoch = c->chain_epoch;
-		l->cpl = c->cpl;
-	}
+	if (p && c->prev_block == p)
+		p->link[p->next_link++ & 1] = b;
 	return b;
 }
 
@@ -534,6 +536,40 @@ static void sync_epoch(struct tcg_vcpu *c)
 		tlb_flush(c);
 		tc_flush(c);
 	}
+}
+
+/*
+ * The slow path of the per-block poll: handles whatever the event word
+ * announced, looking at the conditions themselves.  True: leave the run
+ * loop with *@reason.
+ */
+static bool leave_or_wait(struct tcg_vcpu *c, enum tcg_exit *reason)
+{
+	bool leave = false;
+
+	__atomic_exchange_n(&c->events, 0, __ATOMIC_ACQUIRE);
+	sync_epoch(c);
+	if (c->kick) {
+		c->kick = false;
+		*reason = TCG_EXIT_INTR;
+		leave = true;
+	} else {
+		if (intc_has_event(c))
+			intc_events(c);
+		if (c->state == VCPU_HALTED && !(c->flags & F_IF)) {
+			/* intc_events() took any NMI/INIT/SIPI: with IF=0
+			 * nothing else can end this HLT. */
+			*reason = TCG_EXIT_HLT;
+			leave = true;
+		} else if (c->state != VCPU_RUNNING) {
+			intc_wait(c);
+		}
+	}
+	/* An event that could not be taken yet (IF=0, an interrupt shadow,
+	 * a kick first) is looked at again at the next block. */
+	if (intc_has_event(c))
+		__atomic_fetch_or(&c->events, EV_APIC, __ATOMIC_RELAXED);
+	return leave;
 }
 
 int tcg_vcpu_run(struct tcg_vcpu *c, enum tcg_exit *reason)
@@ -553,6 +589,7 @@ int tcg_vcpu_run(struct tcg_vcpu *c, enum tcg_exit *reason)
 		}
 		c->stop = 0;
 		c->prev_block = NULL;
+		c->jit_exit = NULL;
 		if (!deliver_exception(c)) {
 			*reason = TCG_EXIT_SHUTDOWN;
 			c->delivering = -1;
@@ -560,33 +597,20 @@ int tcg_vcpu_run(struct tcg_vcpu *c, enum tcg_exit *reason)
 		}
 	}
 	for (;;) {
-		/* One test of the three things that interrupt straight-line
-		 * execution: a kick, a memory map change, an APIC event. */
-		if (unlikely(c->kick ||
-			     c->mem_epoch != __atomic_load_n(&c->vm->mem_epoch, __ATOMIC_ACQUIRE) ||
-			     intc_has_event(c) || c->state != VCPU_RUNNING)) {
-			if (c->kick) {
-				c->kick = false;
-				*reason = TCG_EXIT_INTR;
+		/* One test for everything that interrupts straight-line
+		 * execution: a kick, a memory map change, an APIC event (the
+		 * event word), a halted vCPU. */
+		if (unlikely(__atomic_load_n(&c->events, __ATOMIC_RELAXED) |
+			     c->state)) {
+			if (leave_or_wait(c, reason))
 				break;
-			}
-			sync_epoch(c);
-			if (intc_has_event(c))
-				intc_events(c);
-			if (c->state != VCPU_RUNNING) {
-				/* intc_events() took any NMI/INIT/SIPI: with IF=0
-				 * nothing else can end this HLT. */
-				if (c->state == VCPU_HALTED && !(c->flags & F_IF)) {
-					*reason = TCG_EXIT_HLT;
-					break;
-				}
-				intc_wait(c);
+			if (c->state != VCPU_RUNNING)
 				continue;
-			}
 		}
 		b = next_block(c);
+		if (c->jit_exit)
+			jit_link(c, b);
 		c->prev_block = b;
-		c->prev_epoch = c->chain_epoch;
 		run_block(c, b);
 	}
 out:
