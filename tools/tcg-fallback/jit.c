@@ -728,23 +728,32 @@ static void emit_shift(struct emit *e, const struct insn *i)
 	e->hf = HF_NONE;
 }
 
-static void emit_lea(struct emit *e, const struct insn *i, int32_t noff)
+/*
+ * @dst (RAX or RDX) = base + index * scale + disp of @i's memory operand,
+ * 64 bits wide; RCX is clobbered.
+ */
+static void emit_addr(struct emit *e, const struct insn *i, int32_t noff, int dst)
 {
 	if (i->base == R_NEXT_RIP)
-		lea_rip(e, RAX, noff);
+		lea_rip(e, dst, noff);
 	else
-		load(e, RAX, reg_off(i->base), 8, false);	/* R_ZERO reads 0 */
+		load(e, dst, reg_off(i->base), 8, false);	/* R_ZERO reads 0 */
 	if (i->index != R_ZERO)
 		load(e, RCX, reg_off(i->index), 8, false);
 	b1(e, 0x48);
 	b1(e, 0x8d);
 	if (i->index == R_ZERO) {
-		b1(e, 0x80);	/* lea rax, [rax + disp32] */
+		b1(e, 0x80 | dst << 3 | dst);	/* lea dst, [dst + disp32] */
 	} else {
-		b1(e, 0x84);	/* lea rax, [rax + rcx * scale + disp32] */
-		b1(e, i->scale << 6 | RCX << 3 | RAX);
+		b1(e, 0x84 | dst << 3);		/* lea dst, [dst + rcx * scale + disp32] */
+		b1(e, i->scale << 6 | RCX << 3 | dst);
 	}
 	b4(e, i->disp);
+}
+
+static void emit_lea(struct emit *e, const struct insn *i, int32_t noff)
+{
+	emit_addr(e, i, noff, RAX);
 	if (i->adsz == 2)
 		CODE(e, "\x0f\xb7\xc0");	/* movzx eax, ax */
 	else if (i->adsz == 4 || i->opsz == 4)
@@ -800,21 +809,7 @@ static void emit_cc_jcc(struct emit *e, const struct insn *i, int32_t noff)
  */
 static void emit_ea(struct emit *e, const struct insn *i, int32_t noff)
 {
-	if (i->base == R_NEXT_RIP)
-		lea_rip(e, RDX, noff);
-	else
-		load(e, RDX, reg_off(i->base), 8, false);	/* R_ZERO reads 0 */
-	if (i->index != R_ZERO)
-		load(e, RCX, reg_off(i->index), 8, false);
-	b1(e, 0x48);
-	b1(e, 0x8d);
-	if (i->index == R_ZERO) {
-		b1(e, 0x92);	/* lea rdx, [rdx + disp32] */
-	} else {
-		b1(e, 0x94);	/* lea rdx, [rdx + rcx * scale + disp32] */
-		b1(e, i->scale << 6 | RCX << 3 | RDX);
-	}
-	b4(e, i->disp);
+	emit_addr(e, i, noff, RDX);
 	if (i->seg >= S_FS) {
 		load(e, RCX, VOFF(sbase[0]) + i->seg * 8, 8, false);
 		CODE(e, "\x48\x8d\x14\x0a");	/* lea rdx, [rdx + rcx] */
