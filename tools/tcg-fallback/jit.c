@@ -205,12 +205,25 @@ void jit_link(struct tcg_vcpu *c, struct block *b)
 	x->cpl = c->cpl;
 }
 
+/* Handlers whose instructions are inline whatever their operation. */
+static const struct {
+	exec_fn fn;
+	uint8_t kind;
+} plain_kinds[] = {
+	{ op_test_rm_r, JK_TEST_RM_R }, { op_test_rm_imm, JK_TEST_RM_IMM },
+	{ op_mov_rm_r, JK_MOV_RM_R }, { op_mov_r_rm, JK_MOV_R_RM },
+	{ op_mov_rm_imm, JK_MOV_RM_IMM }, { op_movzx, JK_MOVZX },
+	{ op_movsx, JK_MOVSX }, { op_movsxd, JK_MOVSXD }, { op_not, JK_NOT },
+	{ op_incdec, JK_INCDEC },
+};
+
 /* The kind of an instruction with a ModRM operand, as if it were a register. */
 static uint8_t modrm_kind(const struct insn *i)
 {
 	exec_fn f = i->fn;
 	bool no_carry = i->sub != 2 && i->sub != 3;	/* not ADC/SBB */
 	int op = i->reg & 7, need;
+	unsigned int k;
 
 	if (f == op_alu_rm_r)
 		return no_carry ? JK_ALU_RM_R : JK_CALL;
@@ -218,26 +231,9 @@ static uint8_t modrm_kind(const struct insn *i)
 		return no_carry ? JK_ALU_R_RM : JK_CALL;
 	if (f == op_alu_rm_imm)
 		return no_carry ? JK_ALU_RM_IMM : JK_CALL;
-	if (f == op_test_rm_r)
-		return JK_TEST_RM_R;
-	if (f == op_test_rm_imm)
-		return JK_TEST_RM_IMM;
-	if (f == op_mov_rm_r)
-		return JK_MOV_RM_R;
-	if (f == op_mov_r_rm)
-		return JK_MOV_R_RM;
-	if (f == op_mov_rm_imm)
-		return JK_MOV_RM_IMM;
-	if (f == op_movzx)
-		return JK_MOVZX;
-	if (f == op_movsx)
-		return JK_MOVSX;
-	if (f == op_movsxd)
-		return JK_MOVSXD;
-	if (f == op_not)
-		return JK_NOT;
-	if (f == op_incdec)
-		return JK_INCDEC;
+	for (k = 0; k < sizeof(plain_kinds) / sizeof(plain_kinds[0]); k++)
+		if (f == plain_kinds[k].fn)
+			return plain_kinds[k].kind;
 	if (f == op_shift && op != 2 && op != 3) {
 		/* as specialize(): rotates write CF/OF only, shifts all six */
 		need = op < 2 ? FLAGS_DEAD_CO : BOTH_DEAD;
