@@ -158,7 +158,7 @@ struct insn {
 #define PFX_SEG		64	/* explicit segment override */
 
 /* Software TLB: one per privilege class (user/supervisor). */
-#define TLB_BITS	9
+#define TLB_BITS	11
 #define TLB_SIZE	(1 << TLB_BITS)
 #define TLB_NONE	(~0ull)
 #define TLB_LOG		128
