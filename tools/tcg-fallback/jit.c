@@ -342,11 +342,33 @@ static int32_t reg_off(int r)
 	return VOFF(r[0]) + r * 8;
 }
 
+/* op reg, [base + d] (base not rsp or r12) */
+static void rm_disp(struct emit *e, int reg, int base, int32_t d)
+{
+	b1(e, 0x80 | reg << 3 | base);
+	b4(e, d);
+}
+
+/* jcc rel32 to be patched; returns the rel32's address */
+static uint8_t *jcc_fwd(struct emit *e, int cc)
+{
+	b1(e, 0x0f);
+	b1(e, 0x80 | cc);
+	b4(e, 0);
+	return e->p - 4;
+}
+
+static void patch_here(struct emit *e, uint8_t *rel32)
+{
+	int32_t rel = e->p - (rel32 + 4);
+
+	memcpy(rel32, &rel, 4);
+}
+
 /* ModRM (and displacement) of [rbx + d] with @reg in the reg field. */
 static void mem(struct emit *e, int reg, int32_t d)
 {
-	b1(e, 0x80 | reg << 3 | RBX);
-	b4(e, d);
+	rm_disp(e, reg, RBX, d);
 }
 
 /* Operand size prefix and opcode; @op8 is the opcode of the 8-bit form. */
@@ -483,10 +505,7 @@ static struct stub *new_stub(struct emit *e, int type, uint8_t icount)
 /* Jcc rel32 to stub @s, patched when the stub is emitted. */
 static void jcc_stub(struct emit *e, int cc, struct stub *s)
 {
-	b1(e, 0x0f);
-	b1(e, 0x80 | cc);
-	b4(e, 0);
-	s->patch[!!s->patch[0]] = e->p - 4;
+	s->patch[!!s->patch[0]] = jcc_fwd(e, cc);
 }
 
 /* Jcc to the exit of a taken branch to RIP offset @target. */
@@ -533,13 +552,21 @@ static void block_exit(struct emit *e, uint8_t icount, const uint8_t *epilogue)
 		jmp_to(e, epilogue);
 }
 
-/* The block ends with @target_off as its next RIP. */
-static void emit_end(struct emit *e, int32_t target_off, uint8_t icount)
+/* The block ends with @target_off as its next RIP (see block_exit()). */
+static void emit_end(struct emit *e, int32_t target_off, uint8_t icount,
+		     const uint8_t *epilogue)
 {
 	lea_rip(e, RAX, target_off);
 	store(e, RAX, reg_off(R_NEXT_RIP), 8);
 	store(e, RAX, VOFF(rip), 8);
-	block_exit(e, icount, NULL);
+	block_exit(e, icount, epilogue);
+}
+
+/* c->rip = the next RIP a handler left (through rax). */
+static void rip_from_handler(struct emit *e)
+{
+	load(e, RAX, reg_off(R_NEXT_RIP), 8, false);
+	store(e, RAX, VOFF(rip), 8);
 }
 
 /* Stores RIP and the next RIP of @i and calls its handler. */
@@ -565,8 +592,7 @@ static void call_handler(struct emit *e, const struct insn *i, int32_t off)
 /* After a handler: the block's end (@last) takes the next RIP it left. */
 static void handler_end(struct emit *e, uint8_t icount)
 {
-	load(e, RAX, reg_off(R_NEXT_RIP), 8, false);
-	store(e, RAX, VOFF(rip), 8);
+	rip_from_handler(e);
 	mov_imm(e, RAX, icount);
 }
 
@@ -612,8 +638,7 @@ static void emit_call(struct emit *e, const struct insn *i, int32_t off, bool la
 	jcc_stub(e, 5, new_stub(e, branch_only(i) ? STUB_BRANCH : STUB_STOP,
 				i->icount_to));			/* jne */
 	if (last) {
-		load(e, RAX, reg_off(R_NEXT_RIP), 8, false);
-		store(e, RAX, VOFF(rip), 8);
+		rip_from_handler(e);
 		block_exit(e, i->icount_to, NULL);
 	}
 }
@@ -911,9 +936,9 @@ static void emit_stack(struct emit *e, const struct insn *i, int32_t noff, struc
 		CODE(e, "\x48\x89\xd0");		/* mov rax, rdx */
 		block_exit(e, i->icount_to, NULL);
 	} else if (kind == JK_CALL_REL) {
-		emit_end(e, noff + i->imm, i->icount_to);
+		emit_end(e, noff + i->imm, i->icount_to, NULL);
 	} else if (slow->last) {
-		emit_end(e, noff, i->icount_to);
+		emit_end(e, noff, i->icount_to, NULL);
 	}
 }
 
@@ -973,7 +998,7 @@ static void emit_mem(struct emit *e, const struct insn *i, int32_t off, bool las
 	e->hf = HF_NONE;
 	slow->resume = e->p;
 	if (last)
-		emit_end(e, off + i->len, i->icount_to);
+		emit_end(e, off + i->len, i->icount_to, NULL);
 }
 
 /* Emits @i without its handler; false (and nothing emitted) if it needs one. */
@@ -1026,22 +1051,20 @@ static bool emit_inline(struct emit *e, const struct insn *i, int32_t off, bool 
 	case JK_JMP:
 		if (!last || !fits32(noff + i->imm))
 			return false;
-		emit_end(e, noff + i->imm, i->icount_to);
+		emit_end(e, noff + i->imm, i->icount_to, NULL);
 		return true;
 	default:
 		return false;
 	}
 	if (last)
-		emit_end(e, noff, i->icount_to);
+		emit_end(e, noff, i->icount_to, NULL);
 	return true;
 }
 
-/* The block's exit after a handler that set stop. */
+/* The block's exit after a handler that set stop or ended the block. */
 static void stop_exit(struct emit *e, uint8_t icount, const uint8_t *epilogue)
 {
-	load(e, RCX, reg_off(R_NEXT_RIP), 8, false);
-	store(e, RCX, VOFF(rip), 8);
-	mov_imm(e, RAX, icount);
+	handler_end(e, icount);
 	jmp_to(e, epilogue);
 }
 
@@ -1050,8 +1073,7 @@ static void slow_path(struct emit *e, const struct stub *s, const uint8_t *epilo
 {
 	call_handler(e, s->i, s->off);
 	if (s->last) {
-		handler_end(e, s->icount);
-		jmp_to(e, epilogue);
+		stop_exit(e, s->icount, epilogue);
 		return;
 	}
 	test_stop(e);
@@ -1068,24 +1090,17 @@ static void emit_stubs(struct emit *e, const uint8_t *epilogue)
 	for (k = 0; k < e->nstub; k++) {
 		struct stub *s = &e->stub[k];
 
-		for (n = 0; n < 2 && s->patch[n]; n++) {
-			int32_t rel = e->p - (s->patch[n] + 4);
-
-			memcpy(s->patch[n], &rel, 4);
-		}
+		for (n = 0; n < 2 && s->patch[n]; n++)
+			patch_here(e, s->patch[n]);
 		switch (s->type) {
 		case STUB_TAKEN:
-			lea_rip(e, RAX, s->target);
-			store(e, RAX, reg_off(R_NEXT_RIP), 8);
-			store(e, RAX, VOFF(rip), 8);
-			block_exit(e, s->icount, epilogue);
+			emit_end(e, s->target, s->icount, epilogue);
 			break;
 		case STUB_STOP:
 			stop_exit(e, s->icount, epilogue);
 			break;
 		case STUB_BRANCH:	/* a taken branch, as STUB_TAKEN */
-			load(e, RAX, reg_off(R_NEXT_RIP), 8, false);
-			store(e, RAX, VOFF(rip), 8);
+			rip_from_handler(e);
 			store_imm(e, VOFF(stop), 0, false);
 			block_exit(e, s->icount, epilogue);
 			break;
@@ -1109,29 +1124,6 @@ static void emit_tlb_base(struct emit *e)
 	b4(e, sizeof(((struct tcg_vcpu *)0)->tlb[0]));
 	CODE(e, "\x4c\x8d\xac\x03");		/* lea r13, [rbx + rax + tlb] */
 	b4(e, VOFF(tlb));
-}
-
-/* op reg, [base + d] (base not rsp or r12) */
-static void rm_disp(struct emit *e, int reg, int base, int32_t d)
-{
-	b1(e, 0x80 | reg << 3 | base);
-	b4(e, d);
-}
-
-/* jcc rel32 to be patched; returns the rel32's address */
-static uint8_t *jcc_fwd(struct emit *e, int cc)
-{
-	b1(e, 0x0f);
-	b1(e, 0x80 | cc);
-	b4(e, 0);
-	return e->p - 4;
-}
-
-static void patch_here(struct emit *e, uint8_t *rel32)
-{
-	int32_t rel = e->p - (rel32 + 4);
-
-	memcpy(rel32, &rel, 4);
 }
 
 #define XOFF(f)		((int32_t)offsetof(struct jit_exit, f))
