@@ -202,6 +202,13 @@ static inline bool block_valid(const struct block *b)
 	       (!b->gen[1] || __atomic_load_n(b->gen[1], __ATOMIC_ACQUIRE) == b->genv[1]);
 }
 
+/* Whether @b, if any, is the current translation of the code at @gpa in
+ * code size @mode: a link or cache entry worth following. */
+static inline bool block_is(const struct block *b, uint64_t gpa, int mode)
+{
+	return b && b->gpa == gpa && b->mode == mode && block_valid(b);
+}
+
 #define BLOCK_HASH_BITS	16
 #define BLOCK_HASH_SIZE	(1 << BLOCK_HASH_BITS)
 /* The block cache in front of the hash: small enough to stay in cache. */

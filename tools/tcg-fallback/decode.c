@@ -866,7 +866,7 @@ struct block *lookup_block(struct tcg_vcpu *c, uint64_t gpa, uint64_t lin)
 	struct block **bc = &c->bcache[(gpa ^ gpa >> BLOCK_CACHE_BITS) & (BLOCK_CACHE_SIZE - 1)];
 	struct block *b = *bc;
 
-	if (b && b->gpa == gpa && b->mode == c->code_mode && block_valid(b))
+	if (block_is(b, gpa, c->code_mode))
 		return b;
 	b = hash_lookup(c, gpa, lin);
 	*bc = b;

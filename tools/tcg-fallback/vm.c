@@ -516,7 +516,7 @@ static struct block *next_block(struct tcg_vcpu *c)
 	if (p) {
 		for (k = 0; k < 2; k++) {
 			b = p->link[k];
-			if (b && b->gpa == gpa && b->mode == c->code_mode && block_valid(b))
+			if (block_is(b, gpa, c->code_mode))
 				return b;
 		}
 	}
