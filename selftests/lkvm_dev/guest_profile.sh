@@ -9,13 +9,16 @@
 #   2. every profiled block of the payload lies in a function nm knows
 #   3. a TCG_PROFILE file that cannot be created: lkvm says so and the
 #      payload still runs to its normal exit
-#   4. Debian's kernel booting to `true` (two boots: the profile, then
+#   4. usage errors, each one line and status 2, no boot: -n not a number,
+#      --kaslr (the kernel would not be where its symbols say); a file that
+#      is not a kernel: lkvm's own error, then status 1, no profile
+#   5. Debian's kernel booting to `true` (two boots: the profile, then
 #      /proc/kallsyms): over 100 M instructions, and each of the top 20
 #      entries is a function of the guest's kallsyms
 . "$(dirname "$0")/common.sh"
 script=$top/scripts/guest-profile
 payload=$top/tools/lkvm/guest/loop.elf
-ntests=4
+ntests=5
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -39,8 +42,19 @@ TCG_PROFILE=/nonexistent/dir/prof "$lkvm" run --accel tcg -k "$payload" \
 [ $rc -eq 0 ] && grep -q "/nonexistent/dir/prof" "$work/err"
 tap_result unwritable_profile_file $?
 
+rc1=0 rc2=0 rc3=0
+"$script" -n x -- -k "$payload" > "$work/out" 2> "$work/err1" || rc1=$?
+"$script" -- -k "$payload" --kaslr > "$work/out" 2> "$work/err2" || rc2=$?
+"$script" -- -k /etc/hostname > "$work/out" 2> "$work/err3" || rc3=$?
+[ $rc1 -eq 2 ] && [ "$(cat "$work/err1")" = "$script: -n x: not a number" ] &&
+	[ $rc2 -eq 2 ] && grep -q "^$script: --kaslr places the kernel at random" "$work/err2" &&
+	[ "$(wc -l < "$work/err2")" -eq 1 ] &&
+	[ $rc3 -eq 1 ] && grep -q "^lkvm: /etc/hostname: not a kernel" "$work/err3" &&
+	grep -q "^$script: no profile written (lkvm exited 1)$" "$work/err3"
+tap_result usage_errors $?
+
 if [ -z "$kernel" ]; then
-	echo "ok 4 linux_boot_profile # SKIP no /boot/vmlinuz-* to boot"
+	echo "ok 5 linux_boot_profile # SKIP no /boot/vmlinuz-* to boot"
 else
 	rc=0
 	"$script" -n 20 -- -k "$kernel" -- true > "$work/out" 2> "$work/err" || rc=$?
