@@ -25,13 +25,7 @@
 #define FAIL_IO		0x04
 #define FAIL_DATA	0x08
 
-struct ring {
-	struct vring_desc desc[QSIZE] __attribute__((aligned(16)));
-	struct vring_avail avail __attribute__((aligned(2)));
-	u16 avail_ring[QSIZE + 1];
-	struct vring_used used __attribute__((aligned(4)));
-	struct vring_used_elem used_ring[QSIZE + 1];
-};
+GUEST_RING(ring, QSIZE);
 
 struct slot {
 	struct virtio_blk_outhdr hdr;

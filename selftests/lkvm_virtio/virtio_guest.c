@@ -19,13 +19,7 @@
 #define FAIL_BLK_WRITE	0x04
 #define FAIL_PROBE	0x08
 
-struct ring {
-	struct vring_desc desc[QSIZE] __attribute__((aligned(16)));
-	struct vring_avail avail __attribute__((aligned(2)));
-	u16 avail_ring[QSIZE + 1];
-	struct vring_used used __attribute__((aligned(4)));
-	struct vring_used_elem used_ring[QSIZE + 1];
-};
+GUEST_RING(ring, QSIZE);
 
 static struct ring rng_ring, blk_ring;
 static u8 random[64];

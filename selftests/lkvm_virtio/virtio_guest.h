@@ -10,6 +10,18 @@
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+
+/* struct @name: a split virtqueue of @n entries, its parts aligned as the
+ * virtio spec (2.7) requires, used_event and avail_event included. */
+#define GUEST_RING(name, n)						\
+	struct name {							\
+		struct vring_desc desc[n] __attribute__((aligned(16)));	\
+		struct vring_avail avail __attribute__((aligned(2)));	\
+		u16 avail_ring[(n) + 1];				\
+		struct vring_used used __attribute__((aligned(4)));	\
+		struct vring_used_elem used_ring[(n) + 1];		\
+	}
 
 struct vdev {
 	u64 bar;		/* BAR0, 0 if no such function */
