@@ -147,11 +147,6 @@ static int load_address(const char *path, const struct setup_header *h,
 	return 0;
 }
 
-static u32 get_le32(const u8 *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
-}
-
 /* The payload's magic, as the kernel's scripts/extract-vmlinux looks for it. */
 static enum payload_format payload_format(const u8 *p, size_t len)
 {

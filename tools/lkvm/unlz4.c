@@ -47,11 +47,6 @@ fail(struct lz4_state *s, size_t at, const char *fmt, ...)
 	return -1;
 }
 
-static u32 get_le32(const u8 *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
-}
-
 /* A nibble of 15 continues: add bytes until one is not 255. */
 static int extend_length(struct lz4_state *s, size_t *len, const char *what)
 {

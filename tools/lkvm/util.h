@@ -17,6 +17,12 @@ typedef uint64_t u64;
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
+/* A little-endian 32-bit field at any alignment (file formats). */
+static inline u32 get_le32(const u8 *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
+}
+
 /*
  * Exit statuses of lkvm itself.  A guest's own status (exit device) is
  * passed through unchanged, so these only mean something together with the
